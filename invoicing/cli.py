@@ -1,0 +1,99 @@
+"""The ``hoadon`` command line: serve, migrate, manage officials."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from invoicing.config import get_settings
+from invoicing.db import Database, create_db_engine
+from invoicing.errors import HoadonError
+from invoicing.migrations import DatabaseNotMigrated, ensure_migrated, upgrade_to_head
+from invoicing.officials import service as officials
+
+app = typer.Typer(
+    help="hoadon: e-invoices and e-receipts modelled on Vietnam's national system.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+officials_app = typer.Typer(
+    help="Tax officials who review registrations and follow adoption.", no_args_is_help=True
+)
+app.add_typer(officials_app, name="officials")
+console = Console(stderr=True)
+
+
+def _database() -> Database:
+    return Database(create_db_engine(get_settings().resolved_database_url))
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_to_head(settings.resolved_database_url)
+    console.print("[green]database is up to date[/green]")
+
+
+def _bootstrap_official(database: Database) -> None:
+    with database.transaction() as session:
+        if officials.has_officials(session):
+            return
+        created = officials.create_official(session, name="National official (bootstrap)", province_code=None)
+    console.rule("[bold]first start: a national tax official was created[/bold]")
+    console.print("Its token is shown this once; keep it to review registrations:")
+    typer.echo(f"HOADON_OFFICIAL_TOKEN={created.token}")
+    console.rule()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default HOADON_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default HOADON_PORT)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+) -> None:
+    """Serve the API. Refuses an un-migrated database."""
+    settings = get_settings()
+    settings.resolved_secret_key()
+    database = _database()
+    try:
+        ensure_migrated(database.engine)
+    except DatabaseNotMigrated as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(code=1) from None
+    _bootstrap_official(database)
+    database.engine.dispose()
+    uvicorn.run(
+        "invoicing.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        proxy_headers=True,
+    )
+
+
+@officials_app.command("create")
+def create_official(
+    name: Annotated[str, typer.Option(help="The official's name")],
+    province: Annotated[str | None, typer.Option(help="Province code the official reviews, e.g. 01")] = None,
+    national: Annotated[bool, typer.Option("--national", help="Nationwide scope")] = False,
+) -> None:
+    """Create a tax official and print its token (last line of output, shown once)."""
+    if national == (province is not None):
+        console.print("[red]give exactly one of --province CODE or --national[/red]")
+        raise typer.Exit(code=2)
+    database = _database()
+    ensure_migrated(database.engine)
+    try:
+        with database.transaction() as session:
+            created = officials.create_official(session, name=name, province_code=province)
+    except HoadonError as error:
+        console.print(f"[red]{error.detail}[/red]")
+        raise typer.Exit(code=2) from None
+    scope = "national" if province is None else f"province {province}"
+    console.print(f"created official [bold]{created.official.name}[/bold] ({scope}); token shown once:")
+    typer.echo(created.token)

@@ -1,0 +1,72 @@
+"""The ASGI application: lifespan, middleware, problem handlers and routers."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from invoicing import health
+from invoicing.businesses.endpoints import router as business_router
+from invoicing.config import Settings, get_settings
+from invoicing.db import Database, create_db_engine
+from invoicing.localities.endpoints import router as localities_router
+from invoicing.migrations import ensure_migrated
+from invoicing.problems import install_problem_handlers
+from invoicing.registrations.endpoints import router as registrations_router
+
+logger = logging.getLogger("hoadon")
+
+DESCRIPTION = """
+hoadon: e-invoices and e-receipts modelled on Vietnam's national system
+(Decree 123/2020/NĐ-CP, Circular 78/2021/TT-BTC).
+
+Errors are RFC 9457 `application/problem+json`. Authenticate with
+`Authorization: Bearer <token>`: a business API key or a tax official's token.
+"""
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        db = database or Database(create_db_engine(settings.resolved_database_url))
+        if owned:
+            ensure_migrated(db.engine)
+        app.state.database = db
+        try:
+            yield
+        finally:
+            if owned:
+                db.engine.dispose()
+
+    app = FastAPI(
+        title="hoadon",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        license_info={"name": "GPL-3.0-or-later", "identifier": "GPL-3.0-or-later"},
+    )
+    app.state.settings = settings
+    if database is not None:
+        app.state.database = database
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        incoming = request.headers.get("X-Request-ID", "")
+        request.state.request_id = incoming if 0 < len(incoming) <= 64 else uuid.uuid4().hex
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(localities_router)
+    app.include_router(registrations_router)
+    app.include_router(business_router)
+    return app
