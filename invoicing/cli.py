@@ -7,10 +7,12 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
+from rich.table import Table
 
 from invoicing.config import get_settings
 from invoicing.db import Database, create_db_engine
 from invoicing.errors import HoadonError
+from invoicing.invoices import service as invoices
 from invoicing.migrations import DatabaseNotMigrated, ensure_migrated, upgrade_to_head
 from invoicing.officials import service as officials
 
@@ -23,11 +25,22 @@ officials_app = typer.Typer(
     help="Tax officials who review registrations and follow adoption.", no_args_is_help=True
 )
 app.add_typer(officials_app, name="officials")
+chain_app = typer.Typer(
+    help="Series hash chains: prove there is no gap and no rewrite.", no_args_is_help=True
+)
+app.add_typer(chain_app, name="chain")
 console = Console(stderr=True)
 
 
 def _database() -> Database:
-    return Database(create_db_engine(get_settings().resolved_database_url))
+    """The configured database, refused with a clear message when it is not migrated."""
+    database = Database(create_db_engine(get_settings().resolved_database_url))
+    try:
+        ensure_migrated(database.engine)
+    except DatabaseNotMigrated as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(code=1) from None
+    return database
 
 
 @app.command()
@@ -60,11 +73,6 @@ def serve(
     settings = get_settings()
     settings.resolved_secret_key()
     database = _database()
-    try:
-        ensure_migrated(database.engine)
-    except DatabaseNotMigrated as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(code=1) from None
     _bootstrap_official(database)
     database.engine.dispose()
     uvicorn.run(
@@ -87,7 +95,6 @@ def create_official(
         console.print("[red]give exactly one of --province CODE or --national[/red]")
         raise typer.Exit(code=2)
     database = _database()
-    ensure_migrated(database.engine)
     try:
         with database.transaction() as session:
             created = officials.create_official(session, name=name, province_code=province)
@@ -97,3 +104,26 @@ def create_official(
     scope = "national" if province is None else f"province {province}"
     console.print(f"created official [bold]{created.official.name}[/bold] ({scope}); token shown once:")
     typer.echo(created.token)
+
+
+@chain_app.command("verify")
+def verify_chains(
+    seller: Annotated[str | None, typer.Option(help="Only this seller's tax code")] = None,
+) -> None:
+    """Recompute every series' chain from the stored documents; exit 1 on any problem."""
+    database = _database()
+    table = Table("series", "seller", "entries", "result", title="hash chains")
+    broken = 0
+    with database.transaction() as session:
+        for audit in invoices.audit_chains(session, seller_tax_code=seller):
+            name = f"{audit.series.template}{audit.series.symbol}"
+            if audit.problems:
+                broken += 1
+                result = "[red]" + "; ".join(f"#{p.position}: {p.reason}" for p in audit.problems) + "[/red]"
+            else:
+                result = "[green]intact[/green]"
+            table.add_row(name, audit.series.seller_tax_code, str(audit.entries), result)
+    Console().print(table)
+    if broken:
+        console.print(f"[red]{broken} chain(s) broken[/red]")
+        raise typer.Exit(code=1)

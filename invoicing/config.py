@@ -43,6 +43,22 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None, description="Base URL printed in links and QR codes; default http://HOST:PORT"
     )
+    sandbox: bool | None = Field(
+        default=None,
+        description="Issue sandbox signing certificates to businesses accepted without one; "
+        "default on, except when ENV=production",
+    )
+    authority_key_path: Path | None = Field(
+        default=None,
+        description="Tax authority's signing key and certificate (PEM or PKCS#12); generated into "
+        "the data dir unless ENV=production",
+    )
+    authority_key_password: SecretStr | None = Field(
+        default=None, description="Password of HOADON_AUTHORITY_KEY_PATH, if encrypted"
+    )
+    provider_tax_code: str | None = Field(
+        default=None, description="MST of the platform operator, written as MSTTCGP on invoices"
+    )
     api_key_grace_hours: int = Field(
         default=24, description="How long a rotated API key keeps working", ge=0, le=24 * 30
     )
@@ -56,7 +72,15 @@ class Settings(BaseSettings):
                     "HOADON_SECRET_KEY must be set to a random value of at least 32 characters "
                     "when HOADON_ENV=production"
                 )
+            if self.authority_key_path is None:
+                raise ConfigurationError(
+                    "HOADON_AUTHORITY_KEY_PATH must name the tax authority's key when HOADON_ENV=production"
+                )
         return self
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        return self.sandbox if self.sandbox is not None else self.env is not Environment.PRODUCTION
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -96,3 +97,29 @@ class ServiceUnavailable(HoadonError):
     status = 503
     type_slug = "unavailable"
     title = "Service unavailable"
+
+
+def field_path(location: Sequence[int | str]) -> str:
+    """``("body", "lines", 1, "vat_rate")`` → ``lines[1].vat_rate``."""
+    parts = list(location)
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"
+
+
+def validation_failed(errors: Sequence[Mapping[str, Any]]) -> ValidationFailed:
+    """Pydantic's error list as one ValidationFailed with an entry per field."""
+    problems = []
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            problems.append(FieldProblem("body", "the body is not valid JSON"))
+            continue
+        reason = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append(FieldProblem(field_path(error.get("loc", ())), reason))
+    return ValidationFailed("; ".join(f"{p.field}: {p.reason}" for p in problems), errors=problems)

@@ -10,13 +10,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from invoicing import health
+from invoicing.authority.endpoints import router as authority_router
 from invoicing.businesses.endpoints import router as business_router
+from invoicing.certificates.endpoints import router as certificates_router
 from invoicing.config import Settings, get_settings
 from invoicing.db import Database, create_db_engine
+from invoicing.invoices.endpoints import router as invoices_router
+from invoicing.keyring import load_keyring
 from invoicing.localities.endpoints import router as localities_router
 from invoicing.migrations import ensure_migrated
 from invoicing.problems import install_problem_handlers
+from invoicing.redis import connect_redis
 from invoicing.registrations.endpoints import router as registrations_router
+from invoicing.series.endpoints import router as series_router
+from invoicing.verification.endpoints import router as verification_router
 
 logger = logging.getLogger("hoadon")
 
@@ -39,9 +46,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if owned:
             ensure_migrated(db.engine)
         app.state.database = db
+        app.state.keyring = load_keyring(settings)
+        app.state.redis = connect_redis(settings.redis_url) if settings.redis_url else None
         try:
             yield
         finally:
+            if app.state.redis is not None:
+                app.state.redis.close()
             if owned:
                 db.engine.dispose()
 
@@ -69,4 +80,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(localities_router)
     app.include_router(registrations_router)
     app.include_router(business_router)
+    app.include_router(certificates_router)
+    app.include_router(series_router)
+    app.include_router(invoices_router)
+    app.include_router(authority_router)
+    app.include_router(verification_router)
     return app

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from invoicing.errors import PROBLEM_BASE, HoadonError
+from invoicing.errors import PROBLEM_BASE, HoadonError, validation_failed
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("hoadon.errors")
@@ -58,37 +57,6 @@ def problem_response(body: dict[str, Any], *, headers: dict[str, str] | None = N
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
 
 
-def field_path(location: Sequence[int | str]) -> str:
-    parts = list(location)
-    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
-        parts = parts[1:]
-    path = ""
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path or str(location[0] if location else "body")
-
-
-def _validation_problem(exc: RequestValidationError) -> dict[str, Any]:
-    errors = []
-    for error in exc.errors():
-        if error.get("type") == "json_invalid":
-            errors.append({"field": "body", "reason": "the body is not valid JSON"})
-            continue
-        message = str(error.get("msg", "invalid"))
-        message = message.removeprefix("Value error, ")
-        errors.append({"field": field_path(error.get("loc", ())), "reason": message})
-    return {
-        "type": PROBLEM_BASE + "validation",
-        "title": "The request is not valid",
-        "status": 422,
-        "detail": "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
-        "errors": errors,
-    }
-
-
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(HoadonError)
     async def _hoadon_error(request: Request, exc: HoadonError) -> JSONResponse:
@@ -96,7 +64,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem_response(_validation_problem(exc))
+        return problem_response(validation_failed(exc.errors()).problem(instance=request.url.path))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

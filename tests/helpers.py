@@ -92,3 +92,44 @@ def accepted_business(client: TestClient, database: Database, **overrides: Any) 
         tax_code=submitted.tax_code,
         api_key=body["api_key"],
     )
+
+
+def this_year_symbol(prefix: str = "C", letters: str = "TAA") -> str:
+    from invoicing.models.base import utcnow
+
+    return f"{prefix}{utcnow().year % 100:02d}{letters}"
+
+
+def today() -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) + timedelta(hours=7)).date().isoformat()
+
+
+def invoice_payload(series: str, **overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "series": series,
+        "issue_date": today(),
+        "currency": "VND",
+        "payment_method": "TM/CK",
+        "buyer": {
+            "tax_code": "0100233488",
+            "name": "Công ty Cổ phần Ví Dụ Mua",
+            "address": "Số 2 Đường Ví Dụ, Phường Sài Gòn, Thành phố Hồ Chí Minh",
+            "buyer_person": "Trần Thị B",
+        },
+        "lines": [
+            {"name": "Máy in laser", "unit": "Cái", "quantity": "2", "unit_price": "1500000", "vat_rate": "10%"},
+            {"name": "Sách hướng dẫn", "unit": "Quyển", "quantity": "1", "unit_price": "1000000", "vat_rate": "5%"},
+        ],
+    }
+    payload.update(overrides)
+    return payload
+
+
+def register_series(client: TestClient, api_key: str, *, template: str = "1", symbol: str | None = None) -> str:
+    symbol = symbol or this_year_symbol()
+    response = client.post("/v1/series", json={"template": template, "symbol": symbol}, headers=bearer(api_key))
+    assert response.status_code == 201, response.text
+    series: str = response.json()["series"]
+    return series

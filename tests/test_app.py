@@ -51,9 +51,15 @@ def test_production_refuses_a_placeholder_secret(secret: str | None) -> None:
         Settings(env=Environment.PRODUCTION, secret_key=secret)
 
 
-def test_production_accepts_a_real_secret() -> None:
-    settings = Settings(env=Environment.PRODUCTION, secret_key="k" * 48)
+def test_production_accepts_a_real_secret(tmp_path: Path) -> None:
+    settings = Settings(env=Environment.PRODUCTION, secret_key="k" * 48, authority_key_path=tmp_path / "cqt.p12")
     assert settings.resolved_secret_key() == "k" * 48
+    assert settings.sandbox_enabled is False
+
+
+def test_production_needs_the_authority_key() -> None:
+    with pytest.raises(ConfigurationError, match="HOADON_AUTHORITY_KEY_PATH"):
+        Settings(env=Environment.PRODUCTION, secret_key="k" * 48)
 
 
 def test_embedded_default_generates_the_secret_once(tmp_path: Path) -> None:

@@ -46,6 +46,10 @@ def get_business_by_id(session: Session, business_id: uuid.UUID) -> Business:
     return business
 
 
+def find_by_tax_code(session: Session, tax_code: str) -> Business | None:
+    return repository.get_by_tax_code(session, tax_code)
+
+
 def get_business(session: Session, principal: BusinessPrincipal) -> Business:
     return get_business_by_id(session, principal.business_id)
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from lxml import etree
 from stdnum.vn import mst
 
+from invoicing.decimals import plain_number
 from invoicing.invoices.calculation import CalculatedLine, Calculation
 from invoicing.invoices.vat import parse_vat_rate
 
@@ -241,15 +242,7 @@ def _block(parent: etree._Element, tag: str, fields: Sequence[tuple[str, str | N
 
 
 def _number(value: Decimal | None) -> str | None:
-    """Plain XML number: `.` decimal point, no grouping, no exponent, no trailing zeros (DOMAIN.md §7)."""
-    if value is None:
-        return None
-    if not value.is_finite():
-        raise ValueError(f"{value} is not a number that can be written")
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    return None if value is None else plain_number(value)
 
 
 def _exchange_rate(document: InvoiceDocument) -> str | None:

@@ -3,16 +3,29 @@
 from invoicing.models.audit import AuditEvent
 from invoicing.models.base import metadata
 from invoicing.models.businesses import ApiKey, Business
+from invoicing.models.certificates import CertificateSource, SigningCertificate
+from invoicing.models.chain import ChainEntry
+from invoicing.models.idempotency import IdempotencyRecord
+from invoicing.models.invoices import Invoice, InvoiceStatus
 from invoicing.models.officials import Official
 from invoicing.models.registrations import OPEN_STATUSES, Registration, RegistrationStatus
+from invoicing.models.series import DocumentKind, Series
 
 __all__ = [
     "OPEN_STATUSES",
     "ApiKey",
     "AuditEvent",
     "Business",
+    "CertificateSource",
+    "ChainEntry",
+    "DocumentKind",
+    "IdempotencyRecord",
+    "Invoice",
+    "InvoiceStatus",
     "Official",
     "Registration",
     "RegistrationStatus",
+    "Series",
+    "SigningCertificate",
     "metadata",
 ]

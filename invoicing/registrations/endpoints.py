@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 
 from invoicing.auth.dependencies import BearerDep, OfficialDep, require_official
 from invoicing.db import SessionDep
+from invoicing.keyring import KeyringDep
 from invoicing.models import Registration, RegistrationStatus
 from invoicing.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from invoicing.problems import problem_responses
@@ -141,9 +142,20 @@ def claim_credentials(
     summary="Accept a submitted registration (01/TB-ĐKĐT, TTXNCQT 1)",
 )
 def accept_registration(
-    registration_id: uuid.UUID, session: SessionDep, official: OfficialDep
+    registration_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    official: OfficialDep,
+    keyring: KeyringDep,
 ) -> RegistrationRead:
-    return _read(service.accept_registration(session, official, registration_id=registration_id))
+    accepted = service.accept_registration(
+        session,
+        official,
+        keyring=keyring,
+        sandbox=request.app.state.settings.sandbox_enabled,
+        registration_id=registration_id,
+    )
+    return _read(accepted)
 
 
 @router.post(

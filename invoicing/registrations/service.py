@@ -10,8 +10,9 @@ from invoicing.audit.service import record_event
 from invoicing.auth.principals import OfficialPrincipal
 from invoicing.auth.tokens import TokenKind, issue_token, token_matches
 from invoicing.businesses import service as businesses
-from invoicing.certificates.service import certificate_on_form
+from invoicing.certificates import service as certificates
 from invoicing.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from invoicing.keyring import Keyring
 from invoicing.localities import service as localities
 from invoicing.models import Registration, RegistrationStatus
 from invoicing.models.base import utcnow
@@ -60,7 +61,7 @@ def _conflict_with(existing: Registration) -> RegistrationAlreadyOpen:
 def submit_registration(session: Session, *, form: RegistrationCreate) -> SubmittedRegistration:
     localities.check_locality(province_code=form.province_code, ward_code=form.ward_code)
     certificate = (
-        certificate_on_form(pem=form.certificate_pem, tax_code=form.tax_code)
+        certificates.certificate_on_form(pem=form.certificate_pem, tax_code=form.tax_code)
         if form.certificate_pem
         else None
     )
@@ -214,10 +215,18 @@ def _decidable(session: Session, official: OfficialPrincipal, registration_id: u
 
 
 def accept_registration(
-    session: Session, official: OfficialPrincipal, *, registration_id: uuid.UUID
+    session: Session,
+    official: OfficialPrincipal,
+    *,
+    keyring: Keyring,
+    sandbox: bool,
+    registration_id: uuid.UUID,
 ) -> Registration:
     registration = _decidable(session, official, registration_id)
     business = businesses.register_business(session, registration=registration)
+    if sandbox and registration.certificate_pem is None:
+        # So a new user can issue right after registering; production businesses upload their own.
+        certificates.issue_sandbox_certificate(session, keyring=keyring, business=business)
     registration.status = RegistrationStatus.ACCEPTED
     registration.decided_at = utcnow()
     registration.decided_by = official.official_id

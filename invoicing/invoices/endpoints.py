@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from invoicing.auth.dependencies import BusinessDep
+from invoicing.db import SessionDep
+from invoicing.decimals import plain_number
+from invoicing.idempotency import IdempotencyKeyHeader, run_idempotent
+from invoicing.invoices import service
+from invoicing.invoices.repository import InvoiceFilter
+from invoicing.invoices.schemas import (
+    BatchCreate,
+    BatchItem,
+    BatchResult,
+    BuyerRead,
+    InvoiceCreate,
+    InvoiceList,
+    InvoiceRead,
+    RateBreakdown,
+)
+from invoicing.keyring import KeyringDep
+from invoicing.models import Invoice, InvoiceStatus
+from invoicing.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from invoicing.problems import problem_responses
+from invoicing.series.rules import split_series
+
+router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
+
+
+def invoice_read(invoice: Invoice) -> InvoiceRead:
+    base = f"/v1/invoices/{invoice.id}"
+    links = {"self": base, "xml": f"{base}/xml", "pdf": f"{base}/pdf", "history": f"{base}/history"}
+    if invoice.authority_code:
+        links["verify"] = f"/verify/{invoice.authority_code}"
+    return InvoiceRead(
+        id=invoice.id,
+        series=f"{invoice.template}{invoice.symbol}",
+        template=invoice.template,
+        symbol=invoice.symbol,
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        currency=invoice.currency,
+        exchange_rate=plain_number(invoice.exchange_rate) if invoice.exchange_rate is not None else None,
+        buyer=BuyerRead(tax_code=invoice.buyer_tax_code, name=invoice.buyer_name),
+        subtotal=plain_number(invoice.subtotal),
+        discount_total=plain_number(invoice.discount_total),
+        vat_total=plain_number(invoice.vat_total) if invoice.vat_total is not None else None,
+        total=plain_number(invoice.total),
+        total_in_words=invoice.total_in_words,
+        rates=[RateBreakdown(**rate) for rate in invoice.rates],
+        status=invoice.status,
+        authority_code=invoice.authority_code,
+        external_id=invoice.external_id,
+        sha256=invoice.sha256,
+        chain_link=invoice.chain_link,
+        signed_at=invoice.signed_at,
+        created_at=invoice.created_at,
+        links=links,
+    )
+
+
+def _context(request: Request, keyring: KeyringDep) -> service.IssueContext:
+    return service.IssueContext(
+        keyring=keyring, provider_tax_code=request.app.state.settings.provider_tax_code
+    )
+
+
+def _location(result: BaseModel) -> dict[str, str]:
+    assert isinstance(result, InvoiceRead)
+    return {"Location": result.links["self"]}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvoiceRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Issue an invoice: validated, numbered, signed, coded on C series",
+)
+def issue_invoice(
+    body: InvoiceCreate,
+    request: Request,
+    session: SessionDep,
+    business: BusinessDep,
+    keyring: KeyringDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    context = _context(request, keyring)
+    return run_idempotent(
+        session,
+        request=request,
+        key=idempotency_key,
+        principal=f"business:{business.business_id}",
+        body=body,
+        status_code=status.HTTP_201_CREATED,
+        action=lambda: invoice_read(service.issue_invoice(session, business, context=context, request=body)),
+        headers=_location,
+    )
+
+
+@router.post(
+    "/batch",
+    response_model=BatchResult,
+    responses=problem_responses(401, 403, 409, 422),
+    summary="Issue up to 1,000 invoices; per-item outcomes, or all-or-nothing with atomic",
+)
+def issue_batch(
+    body: BatchCreate,
+    request: Request,
+    session: SessionDep,
+    business: BusinessDep,
+    keyring: KeyringDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    context = _context(request, keyring)
+
+    def action() -> BatchResult:
+        outcomes = service.issue_batch(
+            session, business, context=context, items=body.invoices, atomic=body.atomic
+        )
+        items: list[BatchItem] = []
+        for outcome in outcomes:
+            if outcome.invoice is not None:
+                items.append(
+                    BatchItem(index=outcome.index, status=201, invoice=invoice_read(outcome.invoice))
+                )
+            elif outcome.error is not None:
+                items.append(
+                    BatchItem(
+                        index=outcome.index, status=outcome.error.status, problem=outcome.error.problem()
+                    )
+                )
+        issued = sum(1 for item in items if item.invoice is not None)
+        return BatchResult(issued=issued, failed=len(items) - issued, data=items)
+
+    return run_idempotent(
+        session,
+        request=request,
+        key=idempotency_key,
+        principal=f"business:{business.business_id}",
+        body=body,
+        status_code=status.HTTP_200_OK,
+        action=action,
+    )
+
+
+@router.get("", response_model=InvoiceList, responses=problem_responses(401, 403, 422))
+def list_invoices(
+    session: SessionDep,
+    business: BusinessDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+    issued_from: Annotated[date | None, Query(description="Issue date on or after")] = None,
+    issued_to: Annotated[date | None, Query(description="Issue date on or before")] = None,
+    status: InvoiceStatus | None = None,
+    series: Annotated[
+        str | None, Query(pattern=r"^[0-9]?[CK][0-9]{2}[A-Z]{3}$", examples=["1C26TAA"])
+    ] = None,
+    buyer_tax_code: Annotated[str | None, Query(max_length=14)] = None,
+    external_id: Annotated[str | None, Query(max_length=100)] = None,
+) -> InvoiceList:
+    template, symbol = (None, None)
+    if series is not None:
+        template, symbol = split_series(series) if series[:1].isdigit() else (None, series)
+    filters = InvoiceFilter(
+        issued_from=issued_from,
+        issued_to=issued_to,
+        status=status,
+        template=template,
+        symbol=symbol,
+        buyer_tax_code=buyer_tax_code,
+        external_id=external_id,
+    )
+    rows, more = service.list_invoices(
+        session, business, filters=filters, limit=limit, cursor=decode_cursor(cursor)
+    )
+    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+    return InvoiceList(data=[invoice_read(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.get("/{invoice_id}", response_model=InvoiceRead, responses=problem_responses(401, 403, 404))
+def get_invoice(invoice_id: uuid.UUID, session: SessionDep, business: BusinessDep) -> InvoiceRead:
+    return invoice_read(service.get_invoice(session, business, invoice_id))
+
+
+@router.get(
+    "/{invoice_id}/xml",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}}, **problem_responses(401, 403, 404)},
+    summary="The signed XML, byte for byte as stored",
+)
+def get_invoice_xml(invoice_id: uuid.UUID, session: SessionDep, business: BusinessDep) -> Response:
+    invoice = service.get_invoice(session, business, invoice_id)
+    filename = f"{invoice.seller_tax_code}-{invoice.template}{invoice.symbol}-{invoice.number}.xml"
+    return Response(
+        content=invoice.signed_xml,
+        media_type="application/xml",
+        headers={
+            "ETag": f'"{invoice.sha256}"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, max-age=31536000, immutable",
+        },
+    )

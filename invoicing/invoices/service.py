@@ -1,0 +1,400 @@
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+import signing
+from invoicing.audit.service import record_event
+from invoicing.auth.principals import BusinessPrincipal
+from invoicing.authority import service as authority
+from invoicing.businesses import service as businesses
+from invoicing.certificates import service as certificates
+from invoicing.chain import ChainLink, ChainProblem, find_chain_problems
+from invoicing.decimals import plain_number
+from invoicing.errors import (
+    Conflict,
+    FieldProblem,
+    HoadonError,
+    NotFound,
+    ValidationFailed,
+    validation_failed,
+)
+from invoicing.invoices import repository
+from invoicing.invoices.calculation import Calculation, LineInput, LineNature, calculate
+from invoicing.invoices.repository import InvoiceFilter
+from invoicing.invoices.schemas import InvoiceCreate, LineIn
+from invoicing.invoices.vat import parse_vat_rate
+from invoicing.invoices.xml import InvoiceDocument, InvoiceXMLError, Party, build_invoice_xml
+from invoicing.keyring import Keyring
+from invoicing.models import Business, DocumentKind, Invoice, Series
+from invoicing.models.base import utcnow
+from invoicing.pagination import Cursor
+from invoicing.series import service as series_service
+from invoicing.series.rules import TEMPLATES
+from invoicing.words import amount_in_words
+
+INVOICE_KINDS = frozenset({DocumentKind.VAT_INVOICE, DocumentKind.SALES_INVOICE})
+
+
+class InvoiceNotFound(NotFound):
+    type_slug = "invoice-not-found"
+    title = "Invoice not found"
+
+
+class ExternalIdAlreadyUsed(Conflict):
+    type_slug = "external-id-already-used"
+    title = "An invoice with this external_id exists"
+
+
+@dataclass(frozen=True)
+class IssueContext:
+    keyring: Keyring
+    provider_tax_code: str | None
+
+
+def _external_id_conflict(existing: Invoice) -> ExternalIdAlreadyUsed:
+    return ExternalIdAlreadyUsed(
+        f"invoice {existing.template}{existing.symbol} no. {existing.number} already has external_id "
+        f"{existing.external_id!r}",
+        field="external_id",
+        extra={"existing": {"id": str(existing.id), "href": f"/v1/invoices/{existing.id}"}},
+    )
+
+
+def _line_inputs(lines: Sequence[LineIn], *, with_vat: bool) -> list[LineInput]:
+    problems: list[FieldProblem] = []
+    inputs: list[LineInput] = []
+    for index, line in enumerate(lines):
+        field = f"lines[{index}]"
+        vat_rate = None
+        if line.vat_rate is not None:
+            if not with_vat:
+                problems.append(
+                    FieldProblem(f"{field}.vat_rate", "a sales invoice (template 2) carries no VAT rate")
+                )
+            else:
+                try:
+                    vat_rate = parse_vat_rate(line.vat_rate)
+                except ValueError as error:
+                    problems.append(FieldProblem(f"{field}.vat_rate", str(error)))
+        elif with_vat and line.nature in (LineNature.GOODS, LineNature.TRADE_DISCOUNT):
+            problems.append(FieldProblem(f"{field}.vat_rate", "a VAT invoice line needs a VAT rate (TSuat)"))
+        if line.nature == LineNature.GOODS:
+            if line.quantity is None or line.quantity <= 0:
+                problems.append(
+                    FieldProblem(f"{field}.quantity", "a goods or service line needs a quantity above 0")
+                )
+            if line.unit_price is None or line.unit_price < 0:
+                problems.append(
+                    FieldProblem(
+                        f"{field}.unit_price", "a goods or service line needs a unit price of 0 or more"
+                    )
+                )
+        inputs.append(
+            LineInput(
+                name=line.name,
+                unit=line.unit,
+                quantity=line.quantity if line.quantity is not None else Decimal(0),
+                unit_price=line.unit_price if line.unit_price is not None else Decimal(0),
+                discount_rate=line.discount_rate,
+                vat_rate=vat_rate,
+                nature=line.nature,
+                item_code=line.item_code,
+            )
+        )
+    if problems:
+        raise ValidationFailed("; ".join(f"{p.field}: {p.reason}" for p in problems), errors=problems)
+    return inputs
+
+
+def _calculate(request: InvoiceCreate, *, with_vat: bool) -> Calculation:
+    inputs = _line_inputs(request.lines, with_vat=with_vat)
+    try:
+        return calculate(lines=inputs, currency=request.currency, with_vat=with_vat)
+    except ValueError as error:
+        message = str(error)
+        field = message.split(":", 1)[0] if message.startswith("lines[") else "lines"
+        raise ValidationFailed(message, field=field) from None
+
+
+def _check_dates(request: InvoiceCreate, series: Series, *, today: date) -> None:
+    if request.issue_date.year != series.year:
+        raise ValidationFailed(
+            f"series {series.template}{series.symbol} numbers the year {series.year}; "
+            f"an invoice dated {request.issue_date.isoformat()} belongs to a {request.issue_date.year} series",
+            field="issue_date",
+        )
+    if request.issue_date > today:
+        raise ValidationFailed(
+            f"issue_date {request.issue_date.isoformat()} is in the future (today is {today.isoformat()} in Vietnam)",
+            field="issue_date",
+        )
+
+
+def _party(business: Business) -> Party:
+    return Party(
+        name=business.name,
+        tax_code=business.tax_code,
+        address=business.address,
+        phone=business.phone,
+        email=business.email,
+    )
+
+
+def issue_invoice(
+    session: Session, principal: BusinessPrincipal, *, context: IssueContext, request: InvoiceCreate
+) -> Invoice:
+    business = businesses.get_business(session, principal)
+    series = series_service.get_series_for_issue(
+        session, principal, series=request.series, kinds=INVOICE_KINDS
+    )
+    now = utcnow()
+    _check_dates(request, series, today=now.astimezone(signing.VN_TZ).date())
+    with_vat = series.kind is DocumentKind.VAT_INVOICE
+    calculation = _calculate(request, with_vat=with_vat)
+    try:
+        words = amount_in_words(calculation.total, currency=request.currency)
+    except ValueError as error:
+        raise ValidationFailed(str(error), field="lines") from None
+    if request.external_id is not None:
+        existing = repository.get_by_external_id(session, principal, request.external_id)
+        if existing is not None:
+            raise _external_id_conflict(existing)
+    signer = certificates.signer_for(session, keyring=context.keyring, business=business, at=now)
+
+    # From here the series row is locked until commit: keep the work below short.
+    allocation = series_service.allocate_number(session, series)
+    invoice_id = uuid.uuid4()
+    data_id = f"DLHDon-{invoice_id}"
+    document = InvoiceDocument(
+        data_id=data_id,
+        format_version=series.format_version,
+        title=TEMPLATES[series.template].title,
+        template=series.template,
+        series=series.symbol,
+        number=allocation.number,
+        issue_date=request.issue_date,
+        currency=request.currency,
+        exchange_rate=request.exchange_rate,
+        payment_method=request.payment_method,
+        provider_tax_code=context.provider_tax_code,
+        seller=_party(business),
+        buyer=Party(
+            name=request.buyer.name,
+            tax_code=request.buyer.tax_code,
+            address=request.buyer.address,
+            phone=request.buyer.phone,
+            email=request.buyer.email,
+            bank_account=request.buyer.bank_account,
+            bank_name=request.buyer.bank_name,
+            buyer_person=request.buyer.buyer_person,
+            customer_code=request.buyer.customer_code,
+        ),
+        calculation=calculation,
+        total_in_words=words,
+    )
+    try:
+        root = build_invoice_xml(document)
+    except InvoiceXMLError as error:
+        raise ValidationFailed(
+            "the invoice does not fit the authority's format",
+            errors=[FieldProblem(field=v.split(":", 1)[0], reason=v) for v in error.violations],
+        ) from None
+    seller_slot = root.find("DSCKS/NBan")
+    assert seller_slot is not None
+    signing.sign(
+        root=root,
+        signer=signer,
+        reference_ids=[data_id],
+        into=seller_slot,
+        signing_time=now,
+        signature_id=f"NBan-{invoice_id}",
+    )
+    authority_code = (
+        authority.code_and_countersign(
+            context.keyring, root=root, data_id=data_id, seller_tax_code=business.tax_code, signing_time=now
+        )
+        if series.with_authority_code
+        else None
+    )
+    signed_xml = signing.serialize(root)
+    sha256 = hashlib.sha256(signed_xml).hexdigest()
+    entry = series_service.append_to_chain(
+        session,
+        series,
+        allocation=allocation,
+        event="issued",
+        document_id=invoice_id,
+        number=allocation.number,
+        document_sha256=sha256,
+    )
+    invoice = Invoice(
+        id=invoice_id,
+        business_id=business.id,
+        seller_tax_code=business.tax_code,
+        series_id=series.id,
+        template=series.template,
+        symbol=series.symbol,
+        number=allocation.number,
+        issue_date=request.issue_date,
+        currency=request.currency,
+        exchange_rate=request.exchange_rate,
+        buyer_tax_code=request.buyer.tax_code,
+        buyer_name=request.buyer.name,
+        subtotal=calculation.subtotal,
+        discount_total=calculation.discount_total,
+        vat_total=calculation.vat_total,
+        total=calculation.total,
+        total_in_words=words,
+        rates=[
+            {
+                "vat_rate": rate.vat_rate.code,
+                "taxable_amount": plain_number(rate.taxable),
+                "vat_amount": plain_number(rate.tax),
+            }
+            for rate in calculation.rates
+        ],
+        authority_code=authority_code,
+        external_id=request.external_id,
+        signed_xml=signed_xml,
+        sha256=sha256,
+        chain_link=entry.link,
+        signed_at=now,
+    )
+    session.add(invoice)
+    try:
+        # external_id is unique per seller; a concurrent twin fails here and this request rolls
+        # back whole, handing its number back.
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        existing = repository.get_by_external_id(session, principal, request.external_id or "")
+        if existing is None:
+            raise
+        raise _external_id_conflict(existing) from None
+    record_event(
+        session,
+        actor=principal.actor,
+        action="invoice.issued",
+        subject_type="invoice",
+        subject_id=invoice.id,
+        data={"series": f"{series.template}{series.symbol}", "number": allocation.number, "sha256": sha256},
+    )
+    return invoice
+
+
+def get_invoice(session: Session, principal: BusinessPrincipal, invoice_id: uuid.UUID) -> Invoice:
+    invoice = repository.get(session, principal, invoice_id)
+    if invoice is None:
+        raise InvoiceNotFound(f"no invoice {invoice_id} for this business")
+    return invoice
+
+
+def find_issued(
+    session: Session, *, seller_tax_code: str, template: str, symbol: str, number: int
+) -> Invoice | None:
+    """The stored invoice behind a (seller, template, series, number) — for public verification."""
+    return repository.find_by_number(
+        session, seller_tax_code=seller_tax_code, template=template, symbol=symbol, number=number
+    )
+
+
+def list_invoices(
+    session: Session,
+    principal: BusinessPrincipal,
+    *,
+    filters: InvoiceFilter,
+    limit: int,
+    cursor: Cursor | None,
+) -> tuple[list[Invoice], bool]:
+    rows = repository.list_invoices(session, principal, filters=filters, limit=limit, cursor=cursor)
+    return rows[:limit], len(rows) > limit
+
+
+class BatchRejected(ValidationFailed):
+    type_slug = "batch-rejected"
+    title = "An atomic batch was refused whole"
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    index: int
+    invoice: Invoice | None = None
+    error: HoadonError | None = None
+
+
+def issue_batch(
+    session: Session,
+    principal: BusinessPrincipal,
+    *,
+    context: IssueContext,
+    items: Sequence[dict[str, Any]],
+    atomic: bool,
+) -> list[BatchOutcome]:
+    """Issue in request order, each item in its own savepoint: a refused item hands its number
+    back, so the issued ones stay contiguous within their series."""
+    outcomes: list[BatchOutcome] = []
+    for index, item in enumerate(items):
+        try:
+            try:
+                request = InvoiceCreate.model_validate(item)
+            except PydanticValidationError as error:
+                raise validation_failed(error.errors()) from None
+            with session.begin_nested():
+                outcomes.append(
+                    BatchOutcome(
+                        index, invoice=issue_invoice(session, principal, context=context, request=request)
+                    )
+                )
+        except HoadonError as error:
+            if atomic:
+                prefix = f"invoices[{index}]"
+                raise BatchRejected(
+                    f"item {index} was refused, so no invoice of the batch was issued: {error.detail}",
+                    errors=[FieldProblem(f"{prefix}.{e.field}", e.reason) for e in error.errors]
+                    or [FieldProblem(prefix, error.detail)],
+                ) from None
+            outcomes.append(BatchOutcome(index, error=error))
+    return outcomes
+
+
+@dataclass(frozen=True)
+class ChainAudit:
+    series: Series
+    entries: int
+    problems: list[ChainProblem]
+
+
+def audit_chains(session: Session, *, seller_tax_code: str | None = None) -> list[ChainAudit]:
+    """Recompute every series' chain from the stored documents themselves: a deleted document, an
+    altered byte, a skipped number or a broken link each show up as a problem."""
+    audits = []
+    for series in series_service.all_series(session, seller_tax_code=seller_tax_code):
+        entries = series_service.chain_entries(session, series)
+        documents = repository.documents_of_series(session, series.id)
+        problems = find_chain_problems(
+            [ChainLink(e.position, e.number, e.event, e.document_sha256, e.link) for e in entries],
+            head=series.chain_head,
+            length=series.chain_length,
+        )
+        for entry in entries:
+            stored = documents.pop(entry.document_id, None)
+            if stored is None:
+                problems.append(ChainProblem(entry.position, f"document of number {entry.number} is missing"))
+            elif hashlib.sha256(stored[1]).hexdigest() != entry.document_sha256:
+                problems.append(
+                    ChainProblem(entry.position, f"document of number {entry.number} was altered")
+                )
+        for number, _ in documents.values():
+            problems.append(ChainProblem(0, f"number {number} is stored but not in the chain"))
+        audits.append(ChainAudit(series=series, entries=len(entries), problems=problems))
+    return audits

@@ -1,0 +1,275 @@
+"""Verification of an uploaded invoice: every check reported on its own, none skipped silently."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from cryptography import x509
+from lxml import etree
+from sqlmodel import Session
+
+import signing
+from invoicing.businesses import service as businesses
+from invoicing.certificates import service as certificates
+from invoicing.invoices import service as invoices
+from invoicing.keyring import Keyring
+from invoicing.models import Invoice, InvoiceStatus
+from invoicing.verification.schemas import Check, CheckResult, VerificationReport, VerifiedDocument
+
+# Documents dated before Decree 123 took effect (1 July 2022) may carry SHA-1 signatures from
+# older systems (decision 6); anything newer must use SHA-256.
+LEGACY_SHA1_BEFORE = date(2022, 7, 1)
+XMLDSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+_AUTHORITY_CODE = re.compile(r"^00[0-9A-F]{32}$")
+_KINDS = {"1": "vat_invoice", "2": "sales_invoice"}
+_STATUS_DETAIL = {
+    InvoiceStatus.ISSUED: "issued and in force",
+    InvoiceStatus.ADJUSTED: "in force, with adjustments",
+    InvoiceStatus.REPLACED: "replaced by another invoice",
+    InvoiceStatus.CANCELLED: "cancelled",
+}
+
+
+@dataclass
+class _Report:
+    checks: list[Check] = field(default_factory=list)
+
+    def add(self, name: str, result: CheckResult, detail: str) -> None:
+        self.checks.append(Check(name=name, result=result, detail=detail))
+
+    def not_run(self, *names: str, because: str) -> None:
+        for name in names:
+            self.add(name, CheckResult.NOT_RUN, because)
+
+    @property
+    def valid(self) -> bool:
+        return all(c.result in (CheckResult.PASSED, CheckResult.NOT_APPLICABLE) for c in self.checks)
+
+
+def _text(root: etree._Element, path: str) -> str | None:
+    value = root.findtext(path)
+    return value.strip() if value else None
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _signature(slot: etree._Element | None) -> etree._Element | None:
+    if slot is None:
+        return None
+    return slot.find(f"{{{XMLDSIG_NS}}}Signature")
+
+
+def verify_document(session: Session, *, keyring: Keyring, data: bytes) -> VerificationReport:
+    """Raises signing.InvalidXML for what is not safe, well-formed XML; reports everything else."""
+    root = signing.parse_xml(data)
+    report = _Report()
+    issue_date = _date(_text(root, "DLHDon/TTChung/NLap"))
+    template = _text(root, "DLHDon/TTChung/KHMSHDon")
+    symbol = _text(root, "DLHDon/TTChung/KHHDon")
+    number = _int(_text(root, "DLHDon/TTChung/SHDon"))
+    seller_tax_code = _text(root, "DLHDon/NDHDon/NBan/MST")
+    authority_code = _text(root, "MCCQT")
+    document = VerifiedDocument(
+        kind=_KINDS.get(template or "", "unknown"),
+        seller_tax_code=seller_tax_code,
+        seller_name=_text(root, "DLHDon/NDHDon/NBan/Ten"),
+        template=template,
+        series=symbol,
+        number=number,
+        issue_date=issue_date,
+        currency=_text(root, "DLHDon/TTChung/DVTTe"),
+        total=_text(root, "DLHDon/NDHDon/TToan/TgTTTBSo"),
+        authority_code=authority_code,
+        status=None,
+        signed_at=None,
+    )
+
+    data_element = root.find("DLHDon")
+    if root.tag != "HDon" or data_element is None or not data_element.get("Id"):
+        report.add("format", CheckResult.FAILED, "not an invoice: expected HDon/DLHDon[@Id]")
+        report.not_run(
+            "seller_signature",
+            "seller_certificate",
+            "authority",
+            "registration",
+            "stored_copy",
+            "status",
+            because="the document is not an invoice",
+        )
+        return VerificationReport(valid=False, checks=report.checks, document=document)
+    if None in (template, symbol, number, seller_tax_code, issue_date):
+        report.add("format", CheckResult.FAILED, "KHMSHDon, KHHDon, SHDon, NLap and NBan/MST are required")
+    else:
+        report.add(
+            "format", CheckResult.PASSED, "an HDon invoice with template, series, number, date and seller"
+        )
+    data_id = data_element.get("Id", "")
+
+    seller = _check_seller_signature(root, report, data_element, data_id, issue_date)
+    if seller is not None:
+        document.signed_at = seller.signing_time
+    _check_authority(root, report, keyring, data_element, data_id, authority_code, symbol)
+
+    business = businesses.find_by_tax_code(session, seller_tax_code) if seller_tax_code else None
+    if business is None:
+        report.add(
+            "registration", CheckResult.FAILED, f"seller {seller_tax_code} is not registered with hoadon"
+        )
+    else:
+        report.add(
+            "registration", CheckResult.PASSED, f"seller {business.tax_code} is registered ({business.name})"
+        )
+    _check_seller_certificate(
+        session, report, seller, seller_tax_code, business_id=business.id if business else None
+    )
+
+    stored = (
+        invoices.find_issued(
+            session, seller_tax_code=seller_tax_code, template=template, symbol=symbol, number=number
+        )
+        if business and seller_tax_code and template and symbol and number
+        else None
+    )
+    _check_stored_copy(report, root, data, stored)
+    if stored is None:
+        report.add("status", CheckResult.NOT_RUN, "no stored copy to read the status from")
+    else:
+        document.status = stored.status.value
+        in_force = stored.status in (InvoiceStatus.ISSUED, InvoiceStatus.ADJUSTED)
+        report.add(
+            "status", CheckResult.PASSED if in_force else CheckResult.FAILED, _STATUS_DETAIL[stored.status]
+        )
+    return VerificationReport(valid=report.valid, checks=report.checks, document=document)
+
+
+def _check_seller_signature(
+    root: etree._Element, report: _Report, data_element: etree._Element, data_id: str, issue_date: date | None
+) -> signing.VerifiedSignature | None:
+    signature = _signature(root.find("DSCKS/NBan"))
+    if signature is None:
+        report.add("seller_signature", CheckResult.FAILED, "no seller signature in DSCKS/NBan")
+        return None
+    legacy = issue_date is not None and issue_date < LEGACY_SHA1_BEFORE
+    try:
+        verified = signing.verify(root=root, signature=signature, allow_legacy_sha1=legacy)
+    except signing.InvalidSignature as error:
+        report.add("seller_signature", CheckResult.FAILED, str(error))
+        return None
+    if not any(element is data_element for element in verified.signed_elements):
+        report.add("seller_signature", CheckResult.FAILED, f"the signature does not cover DLHDon ({data_id})")
+        return None
+    report.add(
+        "seller_signature", CheckResult.PASSED, f"valid {verified.signature_algorithm} signature over DLHDon"
+    )
+    return verified
+
+
+def _check_seller_certificate(
+    session: Session,
+    report: _Report,
+    seller: signing.VerifiedSignature | None,
+    seller_tax_code: str | None,
+    *,
+    business_id: uuid.UUID | None,
+) -> None:
+    if seller is None:
+        report.add("seller_certificate", CheckResult.NOT_RUN, "the seller signature did not verify")
+        return
+    at = seller.signing_time
+    if at is None:
+        report.add("seller_certificate", CheckResult.FAILED, "the signature carries no SigningTime")
+        return
+    try:
+        signing.check_certificate(seller.certificate, at=at, tax_code=seller_tax_code)
+    except signing.CertificateError as error:
+        report.add("seller_certificate", CheckResult.FAILED, str(error))
+        return
+    fingerprint = signing.describe_certificate(seller.certificate).fingerprint_sha256
+    if business_id is None or not certificates.is_on_file(
+        session, business_id=business_id, fingerprint=fingerprint
+    ):
+        report.add(
+            "seller_certificate",
+            CheckResult.FAILED,
+            "valid at signing time and issued to the seller's MST, but not a certificate the seller registered",
+        )
+        return
+    report.add(
+        "seller_certificate",
+        CheckResult.PASSED,
+        f"valid at signing time {_local(at)}, issued to MST {seller_tax_code}, on file for the seller",
+    )
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(signing.VN_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _check_authority(
+    root: etree._Element,
+    report: _Report,
+    keyring: Keyring,
+    data_element: etree._Element,
+    data_id: str,
+    authority_code: str | None,
+    symbol: str | None,
+) -> None:
+    coded = symbol is not None and symbol.startswith("C")
+    code_element = root.find("MCCQT")
+    if not coded and code_element is None:
+        report.add("authority", CheckResult.NOT_APPLICABLE, "a K series invoice carries no authority code")
+        return
+    if code_element is None or authority_code is None:
+        report.add(
+            "authority", CheckResult.FAILED, "a C series invoice must carry the authority code (MCCQT)"
+        )
+        return
+    if not _AUTHORITY_CODE.match(authority_code):
+        report.add("authority", CheckResult.FAILED, "MCCQT is not 00 followed by 32 uppercase hex characters")
+        return
+    signature = _signature(root.find("DSCKS/CQT"))
+    if signature is None:
+        report.add("authority", CheckResult.FAILED, "no authority signature in DSCKS/CQT")
+        return
+    expected: x509.Certificate = keyring.authority.certificate
+    try:
+        verified = signing.verify(root=root, signature=signature, expected_certificate=expected)
+    except signing.InvalidSignature as error:
+        report.add("authority", CheckResult.FAILED, str(error))
+        return
+    covered = {id(element) for element in verified.signed_elements}
+    if id(data_element) not in covered or id(code_element) not in covered:
+        report.add("authority", CheckResult.FAILED, "the authority signature does not cover DLHDon and MCCQT")
+        return
+    report.add(
+        "authority", CheckResult.PASSED, f"MCCQT {authority_code} signed by the tax authority over {data_id}"
+    )
+
+
+def _check_stored_copy(report: _Report, root: etree._Element, data: bytes, stored: Invoice | None) -> None:
+    if stored is None:
+        report.add(
+            "stored_copy", CheckResult.FAILED, "hoadon holds no invoice with this seller, series and number"
+        )
+        return
+    if hashlib.sha256(data).hexdigest() == stored.sha256:
+        report.add("stored_copy", CheckResult.PASSED, "byte-identical to the stored signed XML")
+        return
+    stored_root = signing.parse_xml(stored.signed_xml)
+    if etree.tostring(stored_root, method="c14n") == etree.tostring(root, method="c14n"):
+        report.add("stored_copy", CheckResult.PASSED, "identical to the stored signed XML once canonicalised")
+        return
+    report.add("stored_copy", CheckResult.FAILED, "differs from the invoice hoadon stored under this number")
