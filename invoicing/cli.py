@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -9,12 +11,17 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from invoicing import jobs
 from invoicing.config import get_settings
 from invoicing.db import Database, create_db_engine
 from invoicing.errors import HoadonError
 from invoicing.invoices import service as invoices
+from invoicing.jobs import JobContext
+from invoicing.keyring import load_keyring
 from invoicing.migrations import DatabaseNotMigrated, ensure_migrated, upgrade_to_head
 from invoicing.officials import service as officials
+from invoicing.redis import connect_redis
+from invoicing.renditions import service as renditions
 
 app = typer.Typer(
     help="hoadon: e-invoices and e-receipts modelled on Vietnam's national system.",
@@ -25,6 +32,8 @@ officials_app = typer.Typer(
     help="Tax officials who review registrations and follow adoption.", no_args_is_help=True
 )
 app.add_typer(officials_app, name="officials")
+jobs_app = typer.Typer(help="Background jobs (PDF renderings).", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 chain_app = typer.Typer(
     help="Series hash chains: prove there is no gap and no rewrite.", no_args_is_help=True
 )
@@ -127,3 +136,62 @@ def verify_chains(
     if broken:
         console.print(f"[red]{broken} chain(s) broken[/red]")
         raise typer.Exit(code=1)
+
+
+def _job_database() -> tuple[Database, JobContext]:
+    settings = get_settings()
+    database = _database()
+    keyring = load_keyring(settings)
+    redis = connect_redis(settings.redis_url) if settings.redis_url else None
+    jobs.attach(database, jobs.dispatcher_for(database, keyring=keyring, settings=settings, redis=redis))
+    return database, JobContext(database=database, keyring=keyring, settings=settings)
+
+
+@app.command()
+def worker(
+    burst: Annotated[bool, typer.Option(help="Exit once the queue is empty")] = False,
+    sweep_seconds: Annotated[
+        int, typer.Option(min=5, help="How often to re-queue work a lost job left pending")
+    ] = 30,
+) -> None:
+    """Run background jobs from Redis (HOADON_REDIS_URL), and re-queue work that Redis lost."""
+    settings = get_settings()
+    if not settings.redis_url:
+        console.print(
+            "[red]hoadon worker needs HOADON_REDIS_URL; without Redis, jobs run inline in the API[/red]"
+        )
+        raise typer.Exit(code=2)
+    from rq import Queue, SimpleWorker
+
+    database, context = _job_database()
+    jobs.set_worker_context(context)
+    redis = connect_redis(settings.redis_url)
+    stop = threading.Event()
+
+    def sweep() -> None:
+        while not stop.wait(sweep_seconds):
+            try:
+                with database.transaction() as session:
+                    count = renditions.sweep_pending(session, older_than=timedelta(seconds=sweep_seconds))
+                if count:
+                    console.print(f"re-queued {count} pending rendition(s)")
+            except Exception as error:
+                console.print(f"[yellow]sweep failed: {type(error).__name__}: {error}[/yellow]")
+
+    with database.transaction() as session:
+        renditions.sweep_pending(session, older_than=timedelta(0))
+    sweeper = threading.Thread(target=sweep, name="hoadon-sweeper", daemon=True)
+    sweeper.start()
+    try:
+        SimpleWorker([Queue(jobs.QUEUE_NAME, connection=redis)], connection=redis).work(burst=burst)
+    finally:
+        stop.set()
+
+
+@jobs_app.command("retry")
+def retry_jobs() -> None:
+    """Queue again every rendition that failed three times."""
+    database, _ = _job_database()
+    with database.transaction() as session:
+        count = renditions.retry_failed(session)
+    console.print(f"queued {count} failed rendition(s) again")

@@ -46,13 +46,19 @@ class Database:
     def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
         self.engine = engine
         self._connection = connection
+        # Handed to every session (the job dispatcher lives here), so services reach process-wide
+        # facilities through the session they already have.
+        self.session_info: dict[str, Any] = {}
 
     def new_session(self) -> Session:
         if self._connection is not None:
-            return Session(
+            session = Session(
                 bind=self._connection, join_transaction_mode="create_savepoint", expire_on_commit=False
             )
-        return Session(self.engine, expire_on_commit=False)
+        else:
+            session = Session(self.engine, expire_on_commit=False)
+        session.info.update(self.session_info)
+        return session
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from cryptography import x509
 from fastapi import Depends, Request
@@ -49,7 +49,9 @@ def _file_password(secret_key: str, purpose: str) -> bytes:
     return hashlib.sha256(f"hoadon {purpose} key file\x00{secret_key}".encode()).hexdigest().encode()
 
 
-def _load_or_create(path: Path, *, password: bytes, name: str, is_ca: bool) -> signing.Signer:
+def _load_or_create(
+    path: Path, *, password: bytes, name: str, is_ca: bool, algorithm: Literal["rsa", "ec"] = "rsa"
+) -> signing.Signer:
     if path.exists():
         return signing.load_signer(data=path.read_bytes(), password=password)
     now = utcnow()
@@ -58,6 +60,7 @@ def _load_or_create(path: Path, *, password: bytes, name: str, is_ca: bool) -> s
         not_before=now - timedelta(days=1),
         not_after=now + timedelta(days=3650),
         is_ca=is_ca,
+        private_key=signing.generate_private_key(algorithm=algorithm),
     )
     content = signing.private_key_pem(minted, password=password) + signing.certificate_pem(minted.certificate)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,6 +90,8 @@ def load_keyring(settings: Settings) -> Keyring:
             password=_file_password(secret_key, "authority"),
             name=AUTHORITY_NAME,
             is_ca=False,
+            # ECDSA P-256: short signatures keep the signed QR payload small enough to scan.
+            algorithm="ec",
         )
     sandbox_ca = (
         _load_or_create(

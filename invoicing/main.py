@@ -9,13 +9,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from invoicing import health
+from invoicing import health, jobs
 from invoicing.authority.endpoints import router as authority_router
 from invoicing.businesses.endpoints import router as business_router
 from invoicing.certificates.endpoints import router as certificates_router
 from invoicing.config import Settings, get_settings
 from invoicing.db import Database, create_db_engine
 from invoicing.invoices.endpoints import router as invoices_router
+from invoicing.jobs import dispatcher_for
 from invoicing.keyring import load_keyring
 from invoicing.localities.endpoints import router as localities_router
 from invoicing.migrations import ensure_migrated
@@ -48,6 +49,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.database = db
         app.state.keyring = load_keyring(settings)
         app.state.redis = connect_redis(settings.redis_url) if settings.redis_url else None
+        jobs.attach(
+            db, dispatcher_for(db, keyring=app.state.keyring, settings=settings, redis=app.state.redis)
+        )
         try:
             yield
         finally:

@@ -4,13 +4,14 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from invoicing.auth.dependencies import BusinessDep
 from invoicing.db import SessionDep
 from invoicing.decimals import plain_number
+from invoicing.errors import ServiceUnavailable
 from invoicing.idempotency import IdempotencyKeyHeader, run_idempotent
 from invoicing.invoices import service
 from invoicing.invoices.repository import InvoiceFilter
@@ -25,12 +26,17 @@ from invoicing.invoices.schemas import (
     RateBreakdown,
 )
 from invoicing.keyring import KeyringDep
-from invoicing.models import Invoice, InvoiceStatus
+from invoicing.models import Invoice, InvoiceStatus, RenditionStatus
 from invoicing.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from invoicing.problems import problem_responses
 from invoicing.series.rules import split_series
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
+
+
+class PdfRenderingFailed(ServiceUnavailable):
+    type_slug = "pdf-rendering-failed"
+    title = "The PDF could not be rendered"
 
 
 def invoice_read(invoice: Invoice) -> InvoiceRead:
@@ -197,7 +203,7 @@ def get_invoice(invoice_id: uuid.UUID, session: SessionDep, business: BusinessDe
 )
 def get_invoice_xml(invoice_id: uuid.UUID, session: SessionDep, business: BusinessDep) -> Response:
     invoice = service.get_invoice(session, business, invoice_id)
-    filename = f"{invoice.seller_tax_code}-{invoice.template}{invoice.symbol}-{invoice.number}.xml"
+    filename = service.xml_filename(invoice)
     return Response(
         content=invoice.signed_xml,
         media_type="application/xml",
@@ -205,5 +211,58 @@ def get_invoice_xml(invoice_id: uuid.UUID, session: SessionDep, business: Busine
             "ETag": f'"{invoice.sha256}"',
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "private, max-age=31536000, immutable",
+        },
+    )
+
+
+@router.get(
+    "/{invoice_id}/pdf",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/pdf": {}},
+            "description": "The PDF/A-3b, with the signed XML attached",
+        },
+        202: {"description": "Still rendering; retry after Retry-After seconds"},
+        304: {"description": "Unchanged since the ETag you sent"},
+        **problem_responses(401, 403, 404, 503),
+    },
+    summary="The invoice as PDF/A-3b with its signed XML attached",
+)
+def get_invoice_pdf(
+    invoice_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    business: BusinessDep,
+    keyring: KeyringDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    rendered = service.invoice_pdf(
+        session,
+        business,
+        keyring=keyring,
+        base_url=request.app.state.settings.base_url,
+        invoice_id=invoice_id,
+    )
+    if rendered.status is RenditionStatus.FAILED:
+        raise PdfRenderingFailed(
+            "rendering this PDF failed three times; an operator can retry it with `hoadon jobs retry`"
+        )
+    if rendered.pdf is None or rendered.sha256 is None:
+        return JSONResponse(
+            {"status": "pending", "detail": "the PDF is being rendered"},
+            status_code=status.HTTP_202_ACCEPTED,
+            headers={"Retry-After": "2"},
+        )
+    etag = f'"{rendered.sha256}"'
+    if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+    return Response(
+        content=rendered.pdf,
+        media_type="application/pdf",
+        headers={
+            "ETag": etag,
+            "Content-Disposition": f'inline; filename="{rendered.filename}"',
+            "Cache-Control": "private, max-age=0, must-revalidate",
         },
     )

@@ -68,6 +68,11 @@ def list_invoices(
     return list(session.exec(statement))
 
 
+def get_any(session: Session, invoice_id: uuid.UUID) -> Invoice | None:
+    """Unscoped: for jobs and public verification, which are not acting for a business."""
+    return session.get(Invoice, invoice_id)
+
+
 def find_by_authority_code(session: Session, authority_code: str) -> Invoice | None:
     return session.exec(select(Invoice).where(Invoice.authority_code == authority_code)).first()
 

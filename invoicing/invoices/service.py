@@ -12,10 +12,13 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+import pdf
 import signing
+from invoicing import jobs
 from invoicing.audit.service import record_event
 from invoicing.auth.principals import BusinessPrincipal
 from invoicing.authority import service as authority
+from invoicing.authority.qr import QrFacts, sign_qr_payload
 from invoicing.businesses import service as businesses
 from invoicing.certificates import service as certificates
 from invoicing.chain import ChainLink, ChainProblem, find_chain_problems
@@ -30,19 +33,31 @@ from invoicing.errors import (
 )
 from invoicing.invoices import repository
 from invoicing.invoices.calculation import Calculation, LineInput, LineNature, calculate
+from invoicing.invoices.documents import PageExtras, invoice_page
 from invoicing.invoices.repository import InvoiceFilter
 from invoicing.invoices.schemas import InvoiceCreate, LineIn
 from invoicing.invoices.vat import parse_vat_rate
 from invoicing.invoices.xml import InvoiceDocument, InvoiceXMLError, Party, build_invoice_xml
 from invoicing.keyring import Keyring
-from invoicing.models import Business, DocumentKind, Invoice, Series
+from invoicing.models import (
+    Business,
+    DocumentKind,
+    Invoice,
+    InvoiceStatus,
+    Rendition,
+    RenditionStatus,
+    Series,
+)
 from invoicing.models.base import utcnow
 from invoicing.pagination import Cursor
+from invoicing.renditions import service as renditions
 from invoicing.series import service as series_service
 from invoicing.series.rules import TEMPLATES
 from invoicing.words import amount_in_words
 
 INVOICE_KINDS = frozenset({DocumentKind.VAT_INVOICE, DocumentKind.SALES_INVOICE})
+RENDITION_TYPE = "invoice"
+_STATUS_NOTES = {InvoiceStatus.CANCELLED: "ĐÃ HỦY", InvoiceStatus.REPLACED: "ĐÃ BỊ THAY THẾ"}
 
 
 class InvoiceNotFound(NotFound):
@@ -281,6 +296,9 @@ def issue_invoice(
         if existing is None:
             raise
         raise _external_id_conflict(existing) from None
+    renditions.request_rendition(
+        session, document_type=RENDITION_TYPE, document_id=invoice.id, seller_tax_code=invoice.seller_tax_code
+    )
     record_event(
         session,
         actor=principal.actor,
@@ -398,3 +416,96 @@ def audit_chains(session: Session, *, seller_tax_code: str | None = None) -> lis
             problems.append(ChainProblem(0, f"number {number} is stored but not in the chain"))
         audits.append(ChainAudit(series=series, entries=len(entries), problems=problems))
     return audits
+
+
+def qr_facts(invoice: Invoice) -> QrFacts:
+    return QrFacts(
+        seller_tax_code=invoice.seller_tax_code,
+        series=f"{invoice.template}{invoice.symbol}",
+        number=invoice.number,
+        issue_date=invoice.issue_date.isoformat(),
+        total=plain_number(invoice.total),
+        authority_code=invoice.authority_code,
+        document_sha256=invoice.sha256,
+    )
+
+
+def lookup_code(invoice: Invoice) -> str:
+    """What ``/verify/{code}`` takes: the MCCQT of a coded invoice, the id of an uncoded one."""
+    return invoice.authority_code or str(invoice.id)
+
+
+def qr_url(invoice: Invoice, *, keyring: Keyring, base_url: str) -> str:
+    payload = sign_qr_payload(keyring.authority, qr_facts(invoice))
+    return f"{base_url}/verify/{lookup_code(invoice)}?q={payload}"
+
+
+def _render(
+    session: Session, invoice: Invoice, rendition: Rendition, *, keyring: Keyring, base_url: str
+) -> None:
+    extras = PageExtras(
+        status_note=_STATUS_NOTES.get(invoice.status),
+        related_note=None,
+        qr_payload_url=qr_url(invoice, keyring=keyring, base_url=base_url),
+        lookup_url=f"{base_url}/verify/{lookup_code(invoice)}",
+    )
+    try:
+        page = invoice_page(signed_xml=invoice.signed_xml, extras=extras)
+        rendered = pdf.render_invoice(
+            page=page, attachment=invoice.signed_xml, attachment_name=xml_filename(invoice)
+        )
+    except (pdf.RenderError, ValueError) as error:
+        renditions.record_failure(session, rendition, error=f"{type(error).__name__}: {error}")
+        return
+    renditions.store_pdf(session, rendition, pdf=rendered)
+
+
+def render_pdf(session: Session, *, keyring: Keyring, base_url: str, invoice_id: uuid.UUID) -> None:
+    """The job: idempotent, so a duplicate delivery finds the PDF rendered and does nothing."""
+    rendition = renditions.get_rendition(
+        session, document_type=RENDITION_TYPE, document_id=invoice_id, lock=True
+    )
+    invoice = repository.get_any(session, invoice_id)
+    if rendition is None or invoice is None or rendition.status is not RenditionStatus.PENDING:
+        return
+    _render(session, invoice, rendition, keyring=keyring, base_url=base_url)
+
+
+@dataclass(frozen=True)
+class InvoicePdf:
+    status: RenditionStatus
+    pdf: bytes | None
+    sha256: str | None
+    filename: str
+
+
+def invoice_pdf(
+    session: Session, principal: BusinessPrincipal, *, keyring: Keyring, base_url: str, invoice_id: uuid.UUID
+) -> InvoicePdf:
+    invoice = get_invoice(session, principal, invoice_id)
+    rendition = renditions.get_rendition(
+        session, document_type=RENDITION_TYPE, document_id=invoice.id, lock=True
+    )
+    if rendition is None:
+        raise InvoiceNotFound(f"invoice {invoice_id} has no rendition")
+    if rendition.status is RenditionStatus.PENDING:
+        if jobs.runs_inline(session):
+            _render(session, invoice, rendition, keyring=keyring, base_url=base_url)
+        else:
+            renditions.requeue(session, rendition)
+    filename = xml_filename(invoice).removesuffix(".xml") + ".pdf"
+    return InvoicePdf(status=rendition.status, pdf=rendition.pdf, sha256=rendition.sha256, filename=filename)
+
+
+def xml_filename(invoice: Invoice) -> str:
+    return f"{invoice.seller_tax_code}-{invoice.template}{invoice.symbol}-{invoice.number}.xml"
+
+
+def find_for_lookup(session: Session, code: str) -> Invoice | None:
+    """Public lookup by ``lookup_code``: an MCCQT, or the id of an uncoded invoice."""
+    if len(code) == 34 and code.startswith("00"):
+        return repository.find_by_authority_code(session, code)
+    try:
+        return repository.get_any(session, uuid.UUID(code))
+    except ValueError:
+        return None

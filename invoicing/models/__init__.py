@@ -9,6 +9,7 @@ from invoicing.models.idempotency import IdempotencyRecord
 from invoicing.models.invoices import Invoice, InvoiceStatus
 from invoicing.models.officials import Official
 from invoicing.models.registrations import OPEN_STATUSES, Registration, RegistrationStatus
+from invoicing.models.renditions import Rendition, RenditionStatus
 from invoicing.models.series import DocumentKind, Series
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "Official",
     "Registration",
     "RegistrationStatus",
+    "Rendition",
+    "RenditionStatus",
     "Series",
     "SigningCertificate",
     "metadata",

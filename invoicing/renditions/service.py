@@ -1,0 +1,94 @@
+"""PDF renditions of issued documents: one row per document, pending until a job renders it."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from invoicing import jobs
+from invoicing.models import Rendition, RenditionStatus
+from invoicing.models.base import utcnow
+from invoicing.renditions import repository
+
+MAX_ATTEMPTS = 3
+logger = logging.getLogger("hoadon.renditions")
+
+# Each document type names the job that renders it.
+RENDER_JOBS = {"invoice": "invoices.render_pdf"}
+
+
+def request_rendition(
+    session: Session, *, document_type: str, document_id: uuid.UUID, seller_tax_code: str
+) -> None:
+    """Record the PDF as owed and queue its rendering; both happen only if the issuance commits."""
+    session.add(
+        Rendition(document_type=document_type, document_id=document_id, seller_tax_code=seller_tax_code)
+    )
+    _send(session, document_type, document_id)
+
+
+def _send(session: Session, document_type: str, document_id: uuid.UUID) -> None:
+    jobs.enqueue(session, RENDER_JOBS[document_type], document_id=str(document_id))
+
+
+def get_rendition(
+    session: Session, *, document_type: str, document_id: uuid.UUID, lock: bool = False
+) -> Rendition | None:
+    return repository.get(session, document_type=document_type, document_id=document_id, lock=lock)
+
+
+def requeue(session: Session, rendition: Rendition) -> None:
+    """Ask again for a PDF that is still owed (idempotent: a rendered one is left alone)."""
+    if rendition.status is RenditionStatus.PENDING:
+        _send(session, rendition.document_type, rendition.document_id)
+
+
+def store_pdf(session: Session, rendition: Rendition, *, pdf: bytes) -> None:
+    rendition.pdf = pdf
+    rendition.sha256 = hashlib.sha256(pdf).hexdigest()
+    rendition.status = RenditionStatus.RENDERED
+    rendition.rendered_at = utcnow()
+    rendition.last_error = None
+    session.add(rendition)
+
+
+def record_failure(session: Session, rendition: Rendition, *, error: str) -> None:
+    """Count a failed attempt; after MAX_ATTEMPTS the rendition is marked failed and stays visible
+    until `hoadon jobs retry`, otherwise the job is queued again."""
+    rendition.attempts += 1
+    rendition.last_error = error[:2000]
+    if rendition.attempts >= MAX_ATTEMPTS:
+        rendition.status = RenditionStatus.FAILED
+        logger.error(
+            "rendering %s %s failed %d times: %s",
+            rendition.document_type,
+            rendition.document_id,
+            rendition.attempts,
+            error,
+            extra={"document_id": str(rendition.document_id)},
+        )
+    session.add(rendition)
+    if rendition.status is RenditionStatus.PENDING:
+        _send(session, rendition.document_type, rendition.document_id)
+
+
+def sweep_pending(session: Session, *, older_than: timedelta) -> int:
+    """Re-queue renditions still pending after ``older_than`` (their job was lost, e.g. Redis was down)."""
+    stale = repository.with_status(session, RenditionStatus.PENDING, created_before=utcnow() - older_than)
+    for rendition in stale:
+        _send(session, rendition.document_type, rendition.document_id)
+    return len(stale)
+
+
+def retry_failed(session: Session) -> int:
+    failed = repository.with_status(session, RenditionStatus.FAILED)
+    for rendition in failed:
+        rendition.status = RenditionStatus.PENDING
+        rendition.attempts = 0
+        session.add(rendition)
+        _send(session, rendition.document_type, rendition.document_id)
+    return len(failed)
