@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from redis.exceptions import RedisError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from invoicing import jobs
 from invoicing.config import get_settings
@@ -175,7 +177,8 @@ def worker(
                     count = renditions.sweep_pending(session, older_than=timedelta(seconds=sweep_seconds))
                 if count:
                     console.print(f"re-queued {count} pending rendition(s)")
-            except Exception as error:
+            except (SQLAlchemyError, RedisError) as error:
+                # The sweeper outlives a database or Redis blip; the next round tries again.
                 console.print(f"[yellow]sweep failed: {type(error).__name__}: {error}[/yellow]")
 
     with database.transaction() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 AfterCommit = Callable[[], None]
+logger = logging.getLogger("hoadon.db")
 
 
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -84,7 +86,12 @@ def after_commit(session: Session, callback: AfterCommit) -> None:
 def run_after_commit(session: Session) -> None:
     callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
     for callback in callbacks:
-        callback()
+        try:
+            callback()
+        except Exception:
+            # The transaction is committed: the request succeeded and must say so. What the
+            # callback was for (a job) is re-driven from the database state.
+            logger.exception("after-commit callback failed")
 
 
 def get_database(request: Request) -> Database:

@@ -4,7 +4,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 router = APIRouter(tags=["health"])
 
@@ -21,14 +23,14 @@ def readyz(request: Request) -> JSONResponse:
         with request.app.state.database.new_session() as session:
             session.execute(text("SELECT 1"))
         checks["database"] = "ok"
-    except Exception as error:
+    except SQLAlchemyError as error:
         checks["database"] = f"unavailable: {type(error).__name__}"
     redis = getattr(request.app.state, "redis", None)
     if redis is not None:
         try:
             redis.ping()
             checks["redis"] = "ok"
-        except Exception as error:
+        except RedisError as error:
             checks["redis"] = f"unavailable: {type(error).__name__}"
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse(

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -54,7 +55,7 @@ class Stored:
 
 
 class IdempotencyCache:
-    """Redis fast path; any Redis failure falls back to the database silently but logged."""
+    """Redis fast path; a Redis failure falls back to the database, logged."""
 
     def __init__(self, redis: Any) -> None:
         self._redis = redis
@@ -66,7 +67,7 @@ class IdempotencyCache:
     def get(self, principal: str, key: str) -> Stored | None:
         try:
             raw = self._redis.get(self._name(principal, key))
-        except Exception as error:
+        except RedisError as error:
             logger.warning("idempotency cache unavailable: %s", type(error).__name__)
             return None
         return Stored(**json.loads(raw)) if raw else None
@@ -74,7 +75,7 @@ class IdempotencyCache:
     def put(self, principal: str, key: str, stored: Stored) -> None:
         try:
             self._redis.set(self._name(principal, key), json.dumps(stored.__dict__), ex=CACHE_TTL_SECONDS)
-        except Exception as error:
+        except RedisError as error:
             logger.warning("idempotency cache unavailable: %s", type(error).__name__)
 
 

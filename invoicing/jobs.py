@@ -7,11 +7,14 @@ arguments, so a job sent twice, or re-sent by the sweeper, does its work once.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from redis.exceptions import RedisError
 from sqlmodel import Session
 
 from invoicing.config import Settings
@@ -51,7 +54,9 @@ def _function(name: str) -> JobFunction:
 
 
 class Dispatcher(Protocol):
-    def send(self, name: str, kwargs: dict[str, Any]) -> None: ...
+    def send(self, name: str, kwargs: dict[str, Any]) -> bool:
+        """Hand the job over; False when it could not be (Redis down), never an exception."""
+        ...
 
 
 class InlineDispatcher:
@@ -60,12 +65,13 @@ class InlineDispatcher:
     def __init__(self, context: JobContext) -> None:
         self._context = context
 
-    def send(self, name: str, kwargs: dict[str, Any]) -> None:
+    def send(self, name: str, kwargs: dict[str, Any]) -> bool:
         try:
             _function(name)(self._context, **kwargs)
         except Exception:
             # The job records its own failure; what is missing is re-queued when asked for.
             logger.exception("inline job %s failed", name, extra={"job": name, "kwargs": kwargs})
+        return True
 
 
 class RedisDispatcher:
@@ -77,12 +83,17 @@ class RedisDispatcher:
 
         self._queue = Queue(QUEUE_NAME, connection=redis, default_timeout=JOB_TIMEOUT_SECONDS)
 
-    def send(self, name: str, kwargs: dict[str, Any]) -> None:
-        job_id = name + ":" + ":".join(f"{key}={kwargs[key]}" for key in sorted(kwargs))
+    def send(self, name: str, kwargs: dict[str, Any]) -> bool:
+        # Same job, same arguments, same id: RQ keeps one job however often it is sent.
+        arguments = json.dumps(kwargs, sort_keys=True, default=str).encode()
+        job_id = name.replace(".", "_") + "_" + hashlib.sha256(arguments).hexdigest()[:32]
         try:
             self._queue.enqueue("invoicing.jobs.run_queued", name, kwargs, job_id=job_id)
-        except Exception as error:
+        except RedisError as error:
+            # Redis down must not fail a request whose work is committed: the sweeper re-sends.
             logger.warning("could not queue %s (%s); the sweeper will retry", name, type(error).__name__)
+            return False
+        return True
 
 
 def dispatcher_for(
@@ -101,12 +112,26 @@ def runs_inline(session: Session) -> bool:
     return isinstance(session.info.get("jobs"), InlineDispatcher)
 
 
-def enqueue(session: Session, name: str, **kwargs: Any) -> None:
-    """Queue ``name`` to run once this session's transaction commits."""
+def _dispatcher(session: Session) -> Dispatcher:
     dispatcher: Dispatcher | None = session.info.get("jobs")
     if dispatcher is None:
         raise RuntimeError("this session has no job dispatcher attached")
-    after_commit(session, lambda: dispatcher.send(name, kwargs))
+    return dispatcher
+
+
+def send_now(session: Session, name: str, **kwargs: Any) -> bool:
+    """Send a job for work that is already committed (e.g. a PDF owed since issuance)."""
+    return _dispatcher(session).send(name, kwargs)
+
+
+def enqueue(session: Session, name: str, **kwargs: Any) -> None:
+    """Queue ``name`` to run once this session's transaction commits."""
+    dispatcher = _dispatcher(session)
+
+    def send() -> None:
+        dispatcher.send(name, kwargs)
+
+    after_commit(session, send)
 
 
 _worker_context: JobContext | None = None

@@ -113,3 +113,30 @@ def client(settings: Settings, database: Database) -> Iterator[TestClient]:
     app = create_app(settings, database=database)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A real Redis database of its own (HOADON_TEST_REDIS_URL), flushed before and after."""
+    import redis
+
+    url = os.environ.get("HOADON_TEST_REDIS_URL")
+    if not url:
+        unavailable("Redis not configured: set HOADON_TEST_REDIS_URL")
+    client = redis.Redis.from_url(url)  # type: ignore[arg-type]
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        unavailable(f"Redis at {url} does not answer: {error}")
+    client.flushdb()
+    yield url  # type: ignore[misc]
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def redis_client(settings: Settings, database: Database, redis_url: str) -> Iterator[TestClient]:
+    """The API with Redis configured: jobs go to the queue instead of running inline."""
+    app = create_app(settings.model_copy(update={"redis_url": redis_url}), database=database)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client

@@ -39,7 +39,7 @@ class PdfRenderingFailed(ServiceUnavailable):
     title = "The PDF could not be rendered"
 
 
-def invoice_read(invoice: Invoice) -> InvoiceRead:
+def invoice_read(invoice: Invoice, *, pdf_status: RenditionStatus = RenditionStatus.PENDING) -> InvoiceRead:
     base = f"/v1/invoices/{invoice.id}"
     links = {"self": base, "xml": f"{base}/xml", "pdf": f"{base}/pdf", "history": f"{base}/history"}
     if invoice.authority_code:
@@ -61,6 +61,7 @@ def invoice_read(invoice: Invoice) -> InvoiceRead:
         total_in_words=invoice.total_in_words,
         rates=[RateBreakdown(**rate) for rate in invoice.rates],
         status=invoice.status,
+        pdf_status=pdf_status,
         authority_code=invoice.authority_code,
         external_id=invoice.external_id,
         sha256=invoice.sha256,
@@ -187,12 +188,16 @@ def list_invoices(
         session, business, filters=filters, limit=limit, cursor=decode_cursor(cursor)
     )
     next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
-    return InvoiceList(data=[invoice_read(row) for row in rows], next_cursor=next_cursor)
+    pdf_statuses = service.pdf_statuses(session, rows)
+    return InvoiceList(
+        data=[invoice_read(row, pdf_status=pdf_statuses[row.id]) for row in rows], next_cursor=next_cursor
+    )
 
 
 @router.get("/{invoice_id}", response_model=InvoiceRead, responses=problem_responses(401, 403, 404))
 def get_invoice(invoice_id: uuid.UUID, session: SessionDep, business: BusinessDep) -> InvoiceRead:
-    return invoice_read(service.get_invoice(session, business, invoice_id))
+    invoice = service.get_invoice(session, business, invoice_id)
+    return invoice_read(invoice, pdf_status=service.pdf_statuses(session, [invoice])[invoice.id])
 
 
 @router.get(

@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from invoicing.models import InvoiceStatus
+from invoicing.models import InvoiceStatus, RenditionStatus
 from invoicing.taxcodes import normalize_tax_code
 from invoicing.text import Str20, Str50, Str100, Str400, Str500
 
@@ -155,6 +155,7 @@ class InvoiceRead(BaseModel):
     total_in_words: str = Field(description="`TgTTTBChu`")
     rates: list[RateBreakdown] = Field(description="`THTTLTSuat/LTSuat`: one entry per VAT rate")
     status: InvoiceStatus
+    pdf_status: RenditionStatus = Field(description="pending until rendered; failed after three attempts")
     authority_code: str | None = Field(description="`MCCQT`, on C series")
     external_id: str | None
     sha256: str = Field(description="SHA-256 of the signed XML, as served at links.xml")

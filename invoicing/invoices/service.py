@@ -317,6 +317,12 @@ def get_invoice(session: Session, principal: BusinessPrincipal, invoice_id: uuid
     return invoice
 
 
+def pdf_statuses(session: Session, invoices: Sequence[Invoice]) -> dict[uuid.UUID, RenditionStatus]:
+    return renditions.pdf_statuses(
+        session, document_type=RENDITION_TYPE, document_ids=[i.id for i in invoices]
+    )
+
+
 def find_issued(
     session: Session, *, seller_tax_code: str, template: str, symbol: str, number: int
 ) -> Invoice | None:
@@ -488,11 +494,12 @@ def invoice_pdf(
     )
     if rendition is None:
         raise InvoiceNotFound(f"invoice {invoice_id} has no rendition")
-    if rendition.status is RenditionStatus.PENDING:
-        if jobs.runs_inline(session):
-            _render(session, invoice, rendition, keyring=keyring, base_url=base_url)
-        else:
-            renditions.requeue(session, rendition)
+    # Owed and asked for: the embedded default renders it now; with a queue it is sent again
+    # (idempotently), and rendered here after all if the queue is down.
+    if rendition.status is RenditionStatus.PENDING and (
+        jobs.runs_inline(session) or not renditions.requeue_now(session, rendition)
+    ):
+        _render(session, invoice, rendition, keyring=keyring, base_url=base_url)
     filename = xml_filename(invoice).removesuffix(".xml") + ".pdf"
     return InvoicePdf(status=rendition.status, pdf=rendition.pdf, sha256=rendition.sha256, filename=filename)
 

@@ -19,6 +19,19 @@ def get(
     return session.exec(statement).first()
 
 
+def statuses(
+    session: Session, *, document_type: str, document_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, RenditionStatus]:
+    if not document_ids:
+        return {}
+    rows = session.exec(
+        select(Rendition.document_id, Rendition.status).where(
+            Rendition.document_type == document_type, col(Rendition.document_id).in_(document_ids)
+        )
+    )
+    return {document_id: RenditionStatus(status) for document_id, status in rows}
+
+
 def with_status(
     session: Session, status: RenditionStatus, *, created_before: datetime | None = None
 ) -> list[Rendition]:

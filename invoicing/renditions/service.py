@@ -41,10 +41,17 @@ def get_rendition(
     return repository.get(session, document_type=document_type, document_id=document_id, lock=lock)
 
 
-def requeue(session: Session, rendition: Rendition) -> None:
-    """Ask again for a PDF that is still owed (idempotent: a rendered one is left alone)."""
-    if rendition.status is RenditionStatus.PENDING:
-        _send(session, rendition.document_type, rendition.document_id)
+def pdf_statuses(
+    session: Session, *, document_type: str, document_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, RenditionStatus]:
+    return repository.statuses(session, document_type=document_type, document_ids=document_ids)
+
+
+def requeue_now(session: Session, rendition: Rendition) -> bool:
+    """Ask again for a PDF that is still owed; False when the queue cannot take it right now."""
+    return jobs.send_now(
+        session, RENDER_JOBS[rendition.document_type], document_id=str(rendition.document_id)
+    )
 
 
 def store_pdf(session: Session, rendition: Rendition, *, pdf: bytes) -> None:
