@@ -33,10 +33,6 @@ class Keyring:
     secret_key: str
 
     @property
-    def authority_certificate_pem(self) -> bytes:
-        return signing.certificate_pem(self.authority.certificate)
-
-    @property
     def trust_anchors(self) -> tuple[x509.Certificate, ...]:
         return (self.sandbox_ca.certificate,) if self.sandbox_ca is not None else ()
 

@@ -69,3 +69,30 @@ def test_embedded_default_generates_the_secret_once(tmp_path: Path) -> None:
     assert first == second
     assert len(first) >= 48
     assert (data_dir / "secret.key").stat().st_mode & 0o077 == 0
+
+
+def test_readiness_reports_an_unreachable_redis(settings: Settings, database: Database) -> None:
+    app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}), database=database)
+    with TestClient(app) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "ok"
+    assert response.json()["checks"]["redis"].startswith("unavailable")
+
+
+def test_openapi_documents_the_contract(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in (
+        "/v1/registrations",
+        "/v1/registrations/{registration_id}/credentials",
+        "/v1/business",
+        "/v1/series",
+        "/v1/invoices",
+        "/v1/invoices/batch",
+        "/v1/invoices/{invoice_id}/xml",
+        "/v1/invoices/{invoice_id}/pdf",
+        "/v1/verify",
+        "/v1/authority/certificate",
+        "/v1/localities/provinces",
+    ):
+        assert path in spec["paths"], path

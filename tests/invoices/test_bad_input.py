@@ -49,18 +49,31 @@ def _refused(
 
 
 def _line(**overrides: Any) -> dict[str, Any]:
-    return {"name": "Máy in", "unit": "Cái", "quantity": "1", "unit_price": "1000", "vat_rate": "10%", **overrides}
+    return {
+        "name": "Máy in",
+        "unit": "Cái",
+        "quantity": "1",
+        "unit_price": "1000",
+        "vat_rate": "10%",
+        **overrides,
+    }
 
 
 def test_unknown_series(client: TestClient, business: AcceptedBusiness, series: str) -> None:
-    fields = _refused(client, business, series, invoice_payload("1" + this_year_symbol(letters="TZZ")), status=404)
+    fields = _refused(
+        client, business, series, invoice_payload("1" + this_year_symbol(letters="TZZ")), status=404
+    )
     assert "series" in fields
 
 
-def test_series_of_another_business(client: TestClient, database: Database, business: AcceptedBusiness, series: str) -> None:
+def test_series_of_another_business(
+    client: TestClient, database: Database, business: AcceptedBusiness, series: str
+) -> None:
     other = accepted_business(client, database)
     register_series(client, other.api_key, symbol=this_year_symbol(letters="TXY"))
-    fields = _refused(client, business, series, invoice_payload("1" + this_year_symbol(letters="TXY")), status=404)
+    fields = _refused(
+        client, business, series, invoice_payload("1" + this_year_symbol(letters="TXY")), status=404
+    )
     assert "series" in fields
 
 
@@ -89,7 +102,9 @@ def test_future_issue_date(client: TestClient, business: AcceptedBusiness, serie
 def test_c_series_for_a_business_without_the_authority_code(client: TestClient, database: Database) -> None:
     business = accepted_business(client, database, with_authority_code=False)
     response = client.post(
-        "/v1/series", json={"template": "1", "symbol": this_year_symbol("C")}, headers=bearer(business.api_key)
+        "/v1/series",
+        json={"template": "1", "symbol": this_year_symbol("C")},
+        headers=bearer(business.api_key),
     )
     assert response.status_code == 422
     assert "start with K" in response.json()["errors"][0]["reason"]
@@ -127,7 +142,9 @@ def test_bad_buyer_tax_code(client: TestClient, business: AcceptedBusiness, seri
     assert "buyer.tax_code" in _refused(client, business, series, payload)
 
 
-def test_foreign_currency_needs_an_exchange_rate(client: TestClient, business: AcceptedBusiness, series: str) -> None:
+def test_foreign_currency_needs_an_exchange_rate(
+    client: TestClient, business: AcceptedBusiness, series: str
+) -> None:
     fields = _refused(client, business, series, invoice_payload(series, currency="USD"))
     assert fields == {"exchange_rate": "required for USD (TGia)"}
 
@@ -149,7 +166,9 @@ def test_malformed_json(client: TestClient, business: AcceptedBusiness, series: 
     assert _next_number(client, business, series) == before
 
 
-def test_no_usable_certificate(client: TestClient, database: Database, business: AcceptedBusiness, series: str) -> None:
+def test_no_usable_certificate(
+    client: TestClient, database: Database, business: AcceptedBusiness, series: str
+) -> None:
     from sqlalchemy import update
 
     from invoicing.models import SigningCertificate

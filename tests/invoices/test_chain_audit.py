@@ -31,7 +31,9 @@ def _problems(database: Database, tax_code: str) -> list[str]:
     return [problem.reason for problem in audit.problems]
 
 
-def test_an_intact_chain(database: Database, issued: tuple[AcceptedBusiness, list[dict[str, object]]]) -> None:
+def test_an_intact_chain(
+    database: Database, issued: tuple[AcceptedBusiness, list[dict[str, object]]]
+) -> None:
     business, _ = issued
     assert _problems(database, business.tax_code) == []
 

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import col, select
 
 from invoicing.auth.principals import BusinessPrincipal
 from invoicing.chain import ChainLink, find_chain_problems
@@ -18,7 +19,6 @@ from invoicing.invoices.schemas import InvoiceCreate
 from invoicing.keyring import Keyring
 from invoicing.main import create_app
 from invoicing.models import ChainEntry, Invoice, Series
-from sqlmodel import col, select
 from tests.conftest import Backend
 from tests.helpers import AcceptedBusiness, accepted_business, invoice_payload, register_series
 
@@ -52,7 +52,9 @@ def test_concurrent_issuers_get_exactly_one_to_n(committed: tuple[Database, Test
         numbers = []
         for _ in range(PER_THREAD):
             with database.transaction() as session:
-                numbers.append(invoices.issue_invoice(session, principal, context=context, request=request).number)
+                numbers.append(
+                    invoices.issue_invoice(session, principal, context=context, request=request).number
+                )
         return numbers
 
     with ThreadPoolExecutor(THREADS) as pool:
@@ -90,5 +92,7 @@ def test_concurrent_replays_of_one_key_issue_once(committed: tuple[Database, Tes
     assert {status for status, _ in outcomes} == {201}
     assert len({invoice_id for _, invoice_id in outcomes}) == 1
     with database.transaction() as session:
-        count = len(session.exec(select(Invoice.id).where(Invoice.seller_tax_code == business.tax_code)).all())
+        count = len(
+            session.exec(select(Invoice.id).where(Invoice.seller_tax_code == business.tax_code)).all()
+        )
     assert count == 1

@@ -30,7 +30,9 @@ def test_replay_with_the_same_key_returns_the_first_response(
     assert [row["number"] for row in listed] == [1]
 
 
-def test_same_key_with_another_body_conflicts(client: TestClient, business: AcceptedBusiness, series: str) -> None:
+def test_same_key_with_another_body_conflicts(
+    client: TestClient, business: AcceptedBusiness, series: str
+) -> None:
     headers = {**bearer(business.api_key), "Idempotency-Key": "order-43"}
     assert client.post("/v1/invoices", json=invoice_payload(series), headers=headers).status_code == 201
     changed = invoice_payload(series, payment_method="TM")
@@ -43,16 +45,22 @@ def test_a_refused_request_can_be_retried_with_its_key(
     client: TestClient, business: AcceptedBusiness, series: str
 ) -> None:
     headers = {**bearer(business.api_key), "Idempotency-Key": "order-44"}
-    bad = invoice_payload(series, lines=[{"name": "x", "quantity": "0", "unit_price": "1", "vat_rate": "10%"}])
+    bad = invoice_payload(
+        series, lines=[{"name": "x", "quantity": "0", "unit_price": "1", "vat_rate": "10%"}]
+    )
     assert client.post("/v1/invoices", json=bad, headers=headers).status_code == 422
     assert client.post("/v1/invoices", json=invoice_payload(series), headers=headers).status_code == 201
 
 
-def test_keys_are_per_business(client: TestClient, database: Database, business: AcceptedBusiness, series: str) -> None:
+def test_keys_are_per_business(
+    client: TestClient, database: Database, business: AcceptedBusiness, series: str
+) -> None:
     other = accepted_business(client, database)
     other_series = register_series(client, other.api_key)
     key = {"Idempotency-Key": "shared-key"}
-    mine = client.post("/v1/invoices", json=invoice_payload(series), headers={**bearer(business.api_key), **key})
+    mine = client.post(
+        "/v1/invoices", json=invoice_payload(series), headers={**bearer(business.api_key), **key}
+    )
     theirs = client.post(
         "/v1/invoices", json=invoice_payload(other_series), headers={**bearer(other.api_key), **key}
     )
@@ -60,7 +68,9 @@ def test_keys_are_per_business(client: TestClient, database: Database, business:
     assert mine.json()["id"] != theirs.json()["id"]
 
 
-def test_external_id_is_unique_and_searchable(client: TestClient, business: AcceptedBusiness, series: str) -> None:
+def test_external_id_is_unique_and_searchable(
+    client: TestClient, business: AcceptedBusiness, series: str
+) -> None:
     first = client.post(
         "/v1/invoices", json=invoice_payload(series, external_id="ERP-1"), headers=bearer(business.api_key)
     )
@@ -79,8 +89,16 @@ def test_external_id_is_unique_and_searchable(client: TestClient, business: Acce
 def test_batch_numbers_are_contiguous_and_bad_items_fail_alone(
     client: TestClient, business: AcceptedBusiness, series: str
 ) -> None:
-    bad = invoice_payload(series, lines=[{"name": "x", "quantity": "1", "unit_price": "1", "vat_rate": "12%"}])
-    items = [invoice_payload(series), bad, invoice_payload(series), {"series": "nonsense"}, invoice_payload(series)]
+    bad = invoice_payload(
+        series, lines=[{"name": "x", "quantity": "1", "unit_price": "1", "vat_rate": "12%"}]
+    )
+    items = [
+        invoice_payload(series),
+        bad,
+        invoice_payload(series),
+        {"series": "nonsense"},
+        invoice_payload(series),
+    ]
     response = client.post("/v1/invoices/batch", json={"invoices": items}, headers=bearer(business.api_key))
     assert response.status_code == 200, response.text
     body = response.json()
@@ -125,15 +143,23 @@ def test_list_filters_and_pagination(client: TestClient, business: AcceptedBusin
     assert rest["next_cursor"] is None
     by_buyer = client.get("/v1/invoices?buyer_tax_code=0106324653", headers=auth).json()["data"]
     assert [row["number"] for row in by_buyer] == [2]
-    assert client.get(f"/v1/invoices?series={series}&status=issued", headers=auth).json()["data"][0]["number"] == 3
+    assert (
+        client.get(f"/v1/invoices?series={series}&status=issued", headers=auth).json()["data"][0]["number"]
+        == 3
+    )
     assert client.get("/v1/invoices?status=cancelled", headers=auth).json()["data"] == []
-    assert client.get("/v1/invoices?issued_from=2000-01-01&issued_to=2000-12-31", headers=auth).json()["data"] == []
+    assert (
+        client.get("/v1/invoices?issued_from=2000-01-01&issued_to=2000-12-31", headers=auth).json()["data"]
+        == []
+    )
 
 
 def test_another_business_cannot_read_my_invoice(
     client: TestClient, database: Database, business: AcceptedBusiness, series: str
 ) -> None:
-    issued = client.post("/v1/invoices", json=invoice_payload(series), headers=bearer(business.api_key)).json()
+    issued = client.post(
+        "/v1/invoices", json=invoice_payload(series), headers=bearer(business.api_key)
+    ).json()
     other = accepted_business(client, database)
     assert client.get(f"/v1/invoices/{issued['id']}", headers=bearer(other.api_key)).status_code == 404
     assert client.get(f"/v1/invoices/{issued['id']}/xml", headers=bearer(other.api_key)).status_code == 404

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -8,6 +11,7 @@ from lxml import etree
 
 import signing
 from invoicing.db import Database
+from tests.conftest import unavailable
 from tests.helpers import (
     AcceptedBusiness,
     accepted_business,
@@ -61,7 +65,9 @@ def test_issue_a_coded_vat_invoice(client: TestClient, business: AcceptedBusines
     assert root.find("DLHDon").get("Id") in counter.signed_ids
 
 
-def test_numbers_are_consecutive_and_the_chain_recomputes(client: TestClient, business: AcceptedBusiness) -> None:
+def test_numbers_are_consecutive_and_the_chain_recomputes(
+    client: TestClient, business: AcceptedBusiness
+) -> None:
     series = register_series(client, business.api_key)
     numbers = []
     for _ in range(3):
@@ -94,3 +100,47 @@ def test_uncoded_sales_invoice(client: TestClient, database: Database) -> None:
     root = etree.fromstring(xml)
     assert root.find("MCCQT") is None
     assert root.find("DLHDon/NDHDon/TToan/TgTThue") is None
+
+
+XMLSEC_IDS = [
+    "--id-attr:Id",
+    "DLHDon",
+    "--id-attr:Id",
+    "MCCQT",
+    "--id-attr:Id",
+    "http://www.w3.org/2000/09/xmldsig#:Object",
+]
+
+
+@pytest.mark.parametrize(
+    ("slot", "trust"), [("NBan", "/v1/authority/sandbox-ca"), ("CQT", "/v1/authority/certificate")]
+)
+def test_both_signatures_verify_with_xmlsec1(
+    client: TestClient, business: AcceptedBusiness, tmp_path: Path, slot: str, trust: str
+) -> None:
+    if shutil.which("xmlsec1") is None:
+        unavailable("xmlsec1 (Debian package xmlsec1) is not installed")
+    series = register_series(client, business.api_key)
+    issued = client.post(
+        "/v1/invoices", json=invoice_payload(series), headers=bearer(business.api_key)
+    ).json()
+    document = tmp_path / "invoice.xml"
+    document.write_bytes(client.get(issued["links"]["xml"], headers=bearer(business.api_key)).content)
+    anchor = tmp_path / "trusted.pem"
+    anchor.write_bytes(client.get(trust).content)
+
+    def xmlsec1(path: Path) -> subprocess.CompletedProcess[str]:
+        command = [
+            "xmlsec1", "--verify", *XMLSEC_IDS,
+            "--node-xpath", f"/HDon/DSCKS/{slot}/*[local-name()='Signature']",
+            "--enabled-key-data", "x509", "--trusted-pem", str(anchor), str(path),
+        ]  # fmt: skip
+        return subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+
+    verified = xmlsec1(document)
+    assert verified.returncode == 0, verified.stderr
+    assert "OK" in verified.stdout + verified.stderr
+
+    tampered = tmp_path / "tampered.xml"
+    tampered.write_bytes(document.read_bytes().replace(b"<SHDon>1</SHDon>", b"<SHDon>7</SHDon>"))
+    assert xmlsec1(tampered).returncode != 0

@@ -8,13 +8,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from rq import Queue, SimpleWorker
 from sqlmodel import select
 from typer.testing import CliRunner
 
-import redis
 from invoicing import jobs
 from invoicing.cli import app as cli
 from invoicing.db import Database
@@ -23,20 +23,28 @@ from invoicing.models import Rendition, RenditionStatus
 from tests.helpers import AcceptedBusiness, accepted_business, bearer, invoice_payload, register_series
 
 
-def _issue(client: TestClient, database: Database, **overrides: object) -> tuple[AcceptedBusiness, dict[str, object]]:
+def _issue(
+    client: TestClient, database: Database, **overrides: object
+) -> tuple[AcceptedBusiness, dict[str, object]]:
     business = accepted_business(client, database)
     series = register_series(client, business.api_key)
-    response = client.post("/v1/invoices", json=invoice_payload(series, **overrides), headers=bearer(business.api_key))
+    response = client.post(
+        "/v1/invoices", json=invoice_payload(series, **overrides), headers=bearer(business.api_key)
+    )
     assert response.status_code == 201, response.text
     return business, response.json()
 
 
 def _rendition(database: Database, invoice_id: object) -> Rendition:
     with database.transaction() as session:
-        return session.exec(select(Rendition).where(Rendition.document_id == uuid.UUID(str(invoice_id)))).one()
+        return session.exec(
+            select(Rendition).where(Rendition.document_id == uuid.UUID(str(invoice_id)))
+        ).one()
 
 
-def test_pdf_shows_the_invoice_and_carries_its_xml(client: TestClient, database: Database, tmp_path: Path) -> None:
+def test_pdf_shows_the_invoice_and_carries_its_xml(
+    client: TestClient, database: Database, tmp_path: Path
+) -> None:
     business, invoice = _issue(client, database)
     links = invoice["links"]
     assert isinstance(links, dict)
@@ -46,7 +54,9 @@ def test_pdf_shows_the_invoice_and_carries_its_xml(client: TestClient, database:
 
     path = tmp_path / "invoice.pdf"
     path.write_bytes(response.content)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     for expected in (
         "Công ty TNHH Ví Dụ Bán",
         str(invoice["series"])[1:],
@@ -135,7 +145,12 @@ def test_a_pdf_that_fails_three_times_is_marked_and_can_be_retried(
     assert response.json()["type"].endswith("pdf-rendering-failed")
 
     monkeypatch.setattr("invoicing.cli._job_database", lambda: (database, None))
-    jobs.attach(database, jobs.dispatcher_for(database, keyring=client.app.state.keyring, settings=client.app.state.settings, redis=None))  # type: ignore[attr-defined]
+    jobs.attach(
+        database,
+        jobs.dispatcher_for(
+            database, keyring=client.app.state.keyring, settings=client.app.state.settings, redis=None
+        ),
+    )  # type: ignore[attr-defined]
     result = CliRunner().invoke(cli, ["jobs", "retry"])
     assert result.exit_code == 0, result.output
     assert "queued 1" in result.output
