@@ -198,3 +198,77 @@ def retry_jobs() -> None:
     with database.transaction() as session:
         count = renditions.retry_failed(session)
     console.print(f"queued {count} failed rendition(s) again")
+
+
+@app.command("verify-qr")
+def verify_qr(
+    payload_or_url: Annotated[
+        str,
+        typer.Argument(
+            metavar="PAYLOAD_OR_URL", help="The QR code's text: the signed payload or the verification URL"
+        ),
+    ],
+    certificate: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PEM",
+            help="The tax authority's certificate (GET /v1/authority/certificate); "
+            "default: this installation's",
+        ),
+    ] = None,
+) -> None:
+    """Check a QR code offline: its facts and the tax authority's signature.
+
+    Exit 0 when the signature is valid, 1 when not, 2 when the QR text is malformed.
+    """
+    from pathlib import Path
+
+    from rich.markup import escape
+
+    import signing
+    from invoicing.authority.qr import QrPayloadError
+    from invoicing.keyring import AUTHORITY_FILE
+    from invoicing.verification import service as verification
+
+    if certificate is not None:
+        try:
+            authority_certificate = signing.load_certificate(Path(certificate).read_bytes())
+        except OSError as error:
+            console.print(f"[red]cannot read {escape(certificate)}: {escape(str(error.strerror))}[/red]")
+            raise typer.Exit(code=2) from None
+        except signing.CertificateError as error:
+            console.print(f"[red]{escape(certificate)}: {escape(str(error))}[/red]")
+            raise typer.Exit(code=2) from None
+    else:
+        settings = get_settings()
+        # load_keyring would mint a fresh authority key where none exists, and every QR would then
+        # look forged: ask for the certificate instead.
+        if settings.authority_key_path is None and not (settings.data_dir / AUTHORITY_FILE).exists():
+            console.print(
+                f"[red]no authority key in {escape(str(settings.data_dir))}: pass --certificate with the "
+                "tax authority's certificate (GET /v1/authority/certificate)[/red]"
+            )
+            raise typer.Exit(code=2)
+        authority_certificate = load_keyring(settings).authority.certificate
+    try:
+        check = verification.check_qr(payload_or_url, certificate=authority_certificate)
+    except QrPayloadError as error:
+        console.print(f"[red]malformed QR code: {escape(error.field)}: {escape(error.reason)}[/red]")
+        raise typer.Exit(code=2) from None
+    facts = check.facts
+    table = Table("field", "value", title="QR code")
+    for name in verification.QR_FIELDS:
+        value = getattr(facts, name)
+        table.add_row(name, escape("—" if value is None else str(value)))
+    out = Console()
+    out.print(table)
+    if check.url_code_matches(None) is False:
+        out.print(
+            f"[red]the URL opens /verify/{escape(check.url_code)}, not this invoice's page "
+            f"(/verify/{facts.authority_code})[/red]"
+        )
+        raise typer.Exit(code=1)
+    if not check.signature_valid:
+        out.print("[red]signature invalid[/red]: not signed by the tax authority's key, or altered")
+        raise typer.Exit(code=1)
+    out.print("[green]signature valid[/green]: signed by the tax authority")

@@ -41,7 +41,7 @@ class PdfRenderingFailed(ServiceUnavailable):
 
 def invoice_read(invoice: Invoice, *, pdf_status: RenditionStatus = RenditionStatus.PENDING) -> InvoiceRead:
     base = f"/v1/invoices/{invoice.id}"
-    links = {"self": base, "xml": f"{base}/xml", "pdf": f"{base}/pdf", "history": f"{base}/history"}
+    links = {"self": base, "xml": f"{base}/xml", "pdf": f"{base}/pdf"}
     if invoice.authority_code:
         links["verify"] = f"/verify/{invoice.authority_code}"
     return InvoiceRead(
