@@ -224,6 +224,7 @@ def verify_qr(
     from pathlib import Path
 
     from rich.markup import escape
+    from rich.table import Column
 
     import signing
     from invoicing.authority.qr import QrPayloadError
@@ -256,7 +257,7 @@ def verify_qr(
         console.print(f"[red]malformed QR code: {escape(error.field)}: {escape(error.reason)}[/red]")
         raise typer.Exit(code=2) from None
     facts = check.facts
-    table = Table("field", "value", title="QR code")
+    table = Table("field", Column("value", overflow="fold"), title="QR code")
     for name in verification.QR_FIELDS:
         value = getattr(facts, name)
         table.add_row(name, escape("—" if value is None else str(value)))

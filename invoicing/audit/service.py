@@ -1,10 +1,20 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from invoicing.models import AuditEvent
+
+
+def events_for(session: Session, subject_ids: Sequence[str]) -> list[AuditEvent]:
+    statement = (
+        select(AuditEvent)
+        .where(col(AuditEvent.subject_id).in_(list(subject_ids)))
+        .order_by(col(AuditEvent.occurred_at), col(AuditEvent.id))
+    )
+    return list(session.exec(statement))
 
 
 def record_event(

@@ -19,12 +19,32 @@ DS = "{http://www.w3.org/2000/09/xmldsig#}"
 
 @dataclass(frozen=True)
 class PageExtras:
-    """What the page carries beyond the XML: state, wording and the QR."""
+    """What the page carries beyond the XML: the QR and where to look the invoice up.
 
-    status_note: str | None
-    related_note: str | None
+    The current status (cancelled, replaced) is not printed: a PDF is the document as issued, and
+    its QR leads to the page that tells the status today.
+    """
+
     qr_payload_url: str
     lookup_url: str
+
+
+# Decree 123 Art. 19.2: the wording a correcting invoice must carry.
+_RELATION_WORDING = {"1": "Thay thế cho", "2": "Điều chỉnh cho"}
+
+
+def _related_note(general: etree._Element | None) -> str | None:
+    related = general.find("TTHDLQuan") if general is not None else None
+    if related is None:
+        return None
+    wording = _RELATION_WORDING.get(_text(related, "TCHDon") or "", "Liên quan đến")
+    day = date.fromisoformat(_text(related, "NLHDCLQuan") or "")
+    note = _text(related, "GChu")
+    text = (
+        f"{wording} hóa đơn Mẫu số {_text(related, 'KHMSHDCLQuan')} ký hiệu {_text(related, 'KHHDCLQuan')} "
+        f"số {_text(related, 'SHDCLQuan')} ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+    )
+    return f"{text}. {note}" if note else text
 
 
 def _text(element: etree._Element | None, path: str) -> str | None:
@@ -118,8 +138,8 @@ def invoice_page(*, signed_xml: bytes, extras: PageExtras) -> pdf.InvoicePage:
         authority_code=_text(root, "MCCQT"),
         seller_signature=_signature(root.find("DSCKS/NBan")),
         authority_signature=_signature(root.find("DSCKS/CQT")),
-        related_note=extras.related_note,
-        status_note=extras.status_note,
+        related_note=_related_note(general),
+        status_note=None,
         qr_svg=pdf.qr_svg(data=extras.qr_payload_url),
         qr_caption="Quét mã để tra cứu và xác thực hóa đơn",
         lookup_url=extras.lookup_url,

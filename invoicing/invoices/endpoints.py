@@ -9,20 +9,28 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from invoicing.auth.dependencies import BusinessDep
+from invoicing.auth.principals import BusinessPrincipal
 from invoicing.db import SessionDep
 from invoicing.decimals import plain_number
 from invoicing.errors import ServiceUnavailable
 from invoicing.idempotency import IdempotencyKeyHeader, run_idempotent
-from invoicing.invoices import service
+from invoicing.invoices import corrections, service
 from invoicing.invoices.repository import InvoiceFilter
 from invoicing.invoices.schemas import (
     BatchCreate,
     BatchItem,
     BatchResult,
     BuyerRead,
+    HistoryEvent,
+    InvoiceAdjust,
+    InvoiceCancel,
     InvoiceCreate,
+    InvoiceHistory,
     InvoiceList,
     InvoiceRead,
+    InvoiceReplace,
+    LineageEntry,
+    NoticeRead,
     RateBreakdown,
 )
 from invoicing.keyring import KeyringDep
@@ -41,7 +49,13 @@ class PdfRenderingFailed(ServiceUnavailable):
 
 def invoice_read(invoice: Invoice, *, pdf_status: RenditionStatus = RenditionStatus.PENDING) -> InvoiceRead:
     base = f"/v1/invoices/{invoice.id}"
-    links = {"self": base, "xml": f"{base}/xml", "pdf": f"{base}/pdf"}
+    links = {"self": base, "xml": f"{base}/xml", "pdf": f"{base}/pdf", "history": f"{base}/history"}
+    if invoice.related_invoice_id is not None:
+        links["corrects"] = f"/v1/invoices/{invoice.related_invoice_id}"
+    if invoice.replaced_by_id is not None:
+        links["replaced_by"] = f"/v1/invoices/{invoice.replaced_by_id}"
+    if invoice.status is InvoiceStatus.CANCELLED:
+        links["cancellation"] = f"{base}/cancellation"
     if invoice.authority_code:
         links["verify"] = f"/verify/{invoice.authority_code}"
     return InvoiceRead(
@@ -64,6 +78,8 @@ def invoice_read(invoice: Invoice, *, pdf_status: RenditionStatus = RenditionSta
         pdf_status=pdf_status,
         authority_code=invoice.authority_code,
         external_id=invoice.external_id,
+        relation=invoice.relation,
+        corrects=invoice.related_invoice_id,
         sha256=invoice.sha256,
         chain_link=invoice.chain_link,
         signed_at=invoice.signed_at,
@@ -76,6 +92,10 @@ def _context(request: Request, keyring: KeyringDep) -> service.IssueContext:
     return service.IssueContext(
         keyring=keyring, provider_tax_code=request.app.state.settings.provider_tax_code
     )
+
+
+def _principal_key(business: BusinessPrincipal) -> str:
+    return f"business:{business.business_id}"
 
 
 def _location(result: BaseModel) -> dict[str, str]:
@@ -103,7 +123,7 @@ def issue_invoice(
         session,
         request=request,
         key=idempotency_key,
-        principal=f"business:{business.business_id}",
+        principal=_principal_key(business),
         body=body,
         status_code=status.HTTP_201_CREATED,
         action=lambda: invoice_read(service.issue_invoice(session, business, context=context, request=body)),
@@ -150,7 +170,7 @@ def issue_batch(
         session,
         request=request,
         key=idempotency_key,
-        principal=f"business:{business.business_id}",
+        principal=_principal_key(business),
         body=body,
         status_code=status.HTTP_200_OK,
         action=action,
@@ -270,4 +290,169 @@ def get_invoice_pdf(
             "Content-Disposition": f'inline; filename="{rendered.filename}"',
             "Cache-Control": "private, max-age=0, must-revalidate",
         },
+    )
+
+
+@router.post(
+    "/{invoice_id}/adjust",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvoiceRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Issue an adjustment invoice (TCHDon 2) carrying the differences",
+)
+def adjust_invoice(
+    invoice_id: uuid.UUID,
+    body: InvoiceAdjust,
+    request: Request,
+    session: SessionDep,
+    business: BusinessDep,
+    keyring: KeyringDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    context = _context(request, keyring)
+    return run_idempotent(
+        session,
+        request=request,
+        key=idempotency_key,
+        principal=_principal_key(business),
+        body=body,
+        status_code=status.HTTP_201_CREATED,
+        action=lambda: invoice_read(
+            corrections.adjust_invoice(
+                session, business, context=context, invoice_id=invoice_id, request=body
+            )
+        ),
+        headers=_location,
+    )
+
+
+@router.post(
+    "/{invoice_id}/replace",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvoiceRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Issue a replacement invoice (TCHDon 1); the original becomes replaced",
+)
+def replace_invoice(
+    invoice_id: uuid.UUID,
+    body: InvoiceReplace,
+    request: Request,
+    session: SessionDep,
+    business: BusinessDep,
+    keyring: KeyringDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    context = _context(request, keyring)
+    return run_idempotent(
+        session,
+        request=request,
+        key=idempotency_key,
+        principal=_principal_key(business),
+        body=body,
+        status_code=status.HTTP_201_CREATED,
+        action=lambda: invoice_read(
+            corrections.replace_invoice(
+                session, business, context=context, invoice_id=invoice_id, request=body
+            )
+        ),
+        headers=_location,
+    )
+
+
+@router.post(
+    "/{invoice_id}/cancel",
+    response_model=InvoiceRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Cancel with a signed 04/SS-HĐĐT notice; the number stays used",
+)
+def cancel_invoice(
+    invoice_id: uuid.UUID,
+    body: InvoiceCancel,
+    request: Request,
+    session: SessionDep,
+    business: BusinessDep,
+    keyring: KeyringDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    context = _context(request, keyring)
+
+    def action() -> InvoiceRead:
+        corrections.cancel_invoice(
+            session, business, context=context, invoice_id=invoice_id, reason=body.reason
+        )
+        return invoice_read(service.get_invoice(session, business, invoice_id))
+
+    return run_idempotent(
+        session,
+        request=request,
+        key=idempotency_key,
+        principal=_principal_key(business),
+        body=body,
+        status_code=status.HTTP_200_OK,
+        action=action,
+    )
+
+
+@router.get(
+    "/{invoice_id}/cancellation",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}}, **problem_responses(401, 403, 404)},
+    summary="The signed 04/SS-HĐĐT cancellation notice (TBao)",
+)
+def get_cancellation_notice(invoice_id: uuid.UUID, session: SessionDep, business: BusinessDep) -> Response:
+    notice = corrections.get_notice(session, business, invoice_id=invoice_id)
+    return Response(
+        content=notice.signed_xml, media_type="application/xml", headers={"ETag": f'"{notice.sha256}"'}
+    )
+
+
+@router.get(
+    "/{invoice_id}/history",
+    response_model=InvoiceHistory,
+    responses=problem_responses(401, 403, 404),
+    summary="The lineage (original, adjustments, replacement, cancellation) and the audit events",
+)
+def get_invoice_history(invoice_id: uuid.UUID, session: SessionDep, business: BusinessDep) -> InvoiceHistory:
+    history = corrections.invoice_history(session, business, invoice_id=invoice_id)
+    return InvoiceHistory(
+        invoice_id=history.invoice.id,
+        lineage=[
+            LineageEntry(
+                id=entry.id,
+                series=f"{entry.template}{entry.symbol}",
+                number=entry.number,
+                issue_date=entry.issue_date,
+                status=entry.status,
+                relation=entry.relation.value if entry.relation else None,
+                corrects=entry.related_invoice_id,
+                note=entry.correction_note,
+                total=plain_number(entry.total),
+                links={"self": f"/v1/invoices/{entry.id}", "xml": f"/v1/invoices/{entry.id}/xml"},
+            )
+            for entry in history.lineage
+        ],
+        notices=[
+            NoticeRead(
+                id=notice.id,
+                nature="cancellation",
+                reason=notice.reason,
+                sha256=notice.sha256,
+                created_at=notice.created_at,
+                links={
+                    "xml": f"/v1/invoices/{notice.invoice_id}/cancellation",
+                    "invoice": f"/v1/invoices/{notice.invoice_id}",
+                },
+            )
+            for notice in history.notices
+        ],
+        events=[
+            HistoryEvent(
+                occurred_at=event.occurred_at,
+                actor=f"{event.actor_type}:{event.actor_id}" if event.actor_id else event.actor_type,
+                action=event.action,
+                subject_id=event.subject_id,
+                data=event.data,
+            )
+            for event in history.events
+        ],
     )

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from invoicing.auth.principals import BusinessPrincipal
-from invoicing.models import Invoice, InvoiceStatus
+from invoicing.models import ErrorNotice, Invoice, InvoiceStatus
 from invoicing.pagination import Cursor
 
 
@@ -30,6 +30,25 @@ def readable(principal: BusinessPrincipal) -> SelectOfScalar[Invoice]:
 
 def get(session: Session, principal: BusinessPrincipal, invoice_id: uuid.UUID) -> Invoice | None:
     return session.exec(readable(principal).where(Invoice.id == invoice_id)).first()
+
+
+def get_for_update(session: Session, principal: BusinessPrincipal, invoice_id: uuid.UUID) -> Invoice | None:
+    """Row-locked: a correction and a cancellation of one invoice queue here, one after the other."""
+    return session.exec(readable(principal).where(Invoice.id == invoice_id).with_for_update()).first()
+
+
+def lineage(session: Session, principal: BusinessPrincipal, root_id: uuid.UUID) -> list[Invoice]:
+    """The root and every invoice correcting it, directly or through a replacement, in issue order."""
+    found: list[Invoice] = []
+    frontier = [root_id]
+    while frontier:
+        rows = list(session.exec(readable(principal).where(col(Invoice.id).in_(frontier))))
+        found.extend(rows)
+        children = session.exec(
+            readable(principal).where(col(Invoice.related_invoice_id).in_(frontier))
+        ).all()
+        frontier = [child.id for child in children if child.id not in {row.id for row in found}]
+    return sorted(found, key=lambda invoice: (invoice.created_at, invoice.number))
 
 
 def get_by_external_id(session: Session, principal: BusinessPrincipal, external_id: str) -> Invoice | None:
@@ -94,3 +113,12 @@ def documents_of_series(session: Session, series_id: uuid.UUID) -> dict[uuid.UUI
         select(Invoice.id, Invoice.number, Invoice.signed_xml).where(Invoice.series_id == series_id)
     )
     return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def notices_for(session: Session, invoice_ids: list[uuid.UUID]) -> list[ErrorNotice]:
+    statement = (
+        select(ErrorNotice)
+        .where(col(ErrorNotice.invoice_id).in_(invoice_ids))
+        .order_by(col(ErrorNotice.created_at))
+    )
+    return list(session.exec(statement))

@@ -15,9 +15,9 @@ from pydantic import (
     model_validator,
 )
 
-from invoicing.models import InvoiceStatus, RenditionStatus
+from invoicing.models import InvoiceStatus, Relation, RenditionStatus
 from invoicing.taxcodes import normalize_tax_code
-from invoicing.text import Str20, Str50, Str100, Str400, Str500
+from invoicing.text import Str20, Str50, Str100, Str255, Str400, Str500
 
 MAX_BATCH = 1000
 
@@ -158,6 +158,8 @@ class InvoiceRead(BaseModel):
     pdf_status: RenditionStatus = Field(description="pending until rendered; failed after three attempts")
     authority_code: str | None = Field(description="`MCCQT`, on C series")
     external_id: str | None
+    relation: Relation | None = Field(description="adjustment or replacement, when this invoice corrects another")
+    corrects: uuid.UUID | None = Field(description="The invoice this one adjusts or replaces")
     sha256: str = Field(description="SHA-256 of the signed XML, as served at links.xml")
     chain_link: str
     signed_at: datetime
@@ -193,3 +195,79 @@ class BatchResult(BaseModel):
     issued: int
     failed: int
     data: list[BatchItem]
+
+
+class InvoiceAdjust(BaseModel):
+    """An adjustment invoice (TCHDon 2): its lines carry the differences; decreases are negative."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    series: str | None = Field(
+        default=None,
+        pattern=r"^[0-9][CK][0-9]{2}[A-Z]{3}$",
+        description="Default: the original's series; any series of the same template may be used",
+    )
+    issue_date: date
+    payment_method: Str50 | None = None
+    buyer: BuyerIn | None = Field(default=None, description="Default: the original's buyer")
+    lines: list[LineIn] = Field(min_length=1, max_length=1000)
+    note: Str255 | None = Field(default=None, description="`TTHDLQuan/GChu`: what is adjusted and why")
+    external_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+class InvoiceReplace(BaseModel):
+    """A replacement invoice (TCHDon 1): a complete invoice that takes the original's place."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    series: str | None = Field(default=None, pattern=r"^[0-9][CK][0-9]{2}[A-Z]{3}$")
+    issue_date: date
+    payment_method: Str50 | None = None
+    buyer: BuyerIn
+    lines: list[LineIn] = Field(min_length=1, max_length=1000)
+    note: Str255 | None = Field(default=None, description="`TTHDLQuan/GChu`")
+    external_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+class InvoiceCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Str255 = Field(description="`LDo` of the 04/SS-HĐĐT notice")
+
+
+class LineageEntry(BaseModel):
+    id: uuid.UUID
+    series: str
+    number: int
+    issue_date: date
+    status: InvoiceStatus
+    relation: str | None = Field(description="adjustment or replacement, for a correcting invoice")
+    corrects: uuid.UUID | None = Field(description="The invoice this one adjusts or replaces")
+    note: str | None
+    total: str
+    links: dict[str, str]
+
+
+class NoticeRead(BaseModel):
+    id: uuid.UUID
+    form: str = "04/SS-HĐĐT"
+    nature: str
+    reason: str
+    sha256: str
+    created_at: datetime
+    links: dict[str, str]
+
+
+class HistoryEvent(BaseModel):
+    occurred_at: datetime
+    actor: str
+    action: str
+    subject_id: str
+    data: dict[str, Any]
+
+
+class InvoiceHistory(BaseModel):
+    invoice_id: uuid.UUID
+    lineage: list[LineageEntry] = Field(description="The original first, then every correction in order")
+    notices: list[NoticeRead]
+    events: list[HistoryEvent]

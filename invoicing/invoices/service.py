@@ -37,13 +37,13 @@ from invoicing.invoices.documents import PageExtras, invoice_page
 from invoicing.invoices.repository import InvoiceFilter
 from invoicing.invoices.schemas import InvoiceCreate, LineIn
 from invoicing.invoices.vat import parse_vat_rate
-from invoicing.invoices.xml import InvoiceDocument, InvoiceXMLError, Party, build_invoice_xml
+from invoicing.invoices.xml import InvoiceDocument, InvoiceXMLError, Party, RelatedInvoice, build_invoice_xml
 from invoicing.keyring import Keyring
 from invoicing.models import (
     Business,
     DocumentKind,
     Invoice,
-    InvoiceStatus,
+    Relation,
     Rendition,
     RenditionStatus,
     Series,
@@ -57,7 +57,6 @@ from invoicing.words import amount_in_words
 
 INVOICE_KINDS = frozenset({DocumentKind.VAT_INVOICE, DocumentKind.SALES_INVOICE})
 RENDITION_TYPE = "invoice"
-_STATUS_NOTES = {InvoiceStatus.CANCELLED: "ĐÃ HỦY", InvoiceStatus.REPLACED: "ĐÃ BỊ THAY THẾ"}
 
 
 class InvoiceNotFound(NotFound):
@@ -85,7 +84,7 @@ def _external_id_conflict(existing: Invoice) -> ExternalIdAlreadyUsed:
     )
 
 
-def _line_inputs(lines: Sequence[LineIn], *, with_vat: bool) -> list[LineInput]:
+def _line_inputs(lines: Sequence[LineIn], *, with_vat: bool, differences: bool) -> list[LineInput]:
     problems: list[FieldProblem] = []
     inputs: list[LineInput] = []
     for index, line in enumerate(lines):
@@ -103,7 +102,16 @@ def _line_inputs(lines: Sequence[LineIn], *, with_vat: bool) -> list[LineInput]:
                     problems.append(FieldProblem(f"{field}.vat_rate", str(error)))
         elif with_vat and line.nature in (LineNature.GOODS, LineNature.TRADE_DISCOUNT):
             problems.append(FieldProblem(f"{field}.vat_rate", "a VAT invoice line needs a VAT rate (TSuat)"))
-        if line.nature == LineNature.GOODS:
+        if line.nature == LineNature.GOODS and differences:
+            # An adjustment carries differences: a decrease is a negative quantity or price
+            # (decision 10), but a line that changes nothing is a mistake.
+            if not line.quantity or line.unit_price is None:
+                problems.append(
+                    FieldProblem(
+                        f"{field}.quantity", "an adjustment line needs a non-zero quantity and a unit price"
+                    )
+                )
+        elif line.nature == LineNature.GOODS:
             if line.quantity is None or line.quantity <= 0:
                 problems.append(
                     FieldProblem(f"{field}.quantity", "a goods or service line needs a quantity above 0")
@@ -131,10 +139,12 @@ def _line_inputs(lines: Sequence[LineIn], *, with_vat: bool) -> list[LineInput]:
     return inputs
 
 
-def _calculate(request: InvoiceCreate, *, with_vat: bool) -> Calculation:
-    inputs = _line_inputs(request.lines, with_vat=with_vat)
+def _calculate(request: InvoiceCreate, *, with_vat: bool, differences: bool) -> Calculation:
+    inputs = _line_inputs(request.lines, with_vat=with_vat, differences=differences)
     try:
-        return calculate(lines=inputs, currency=request.currency, with_vat=with_vat)
+        return calculate(
+            lines=inputs, currency=request.currency, with_vat=with_vat, allow_negative=differences
+        )
     except ValueError as error:
         message = str(error)
         field = message.split(":", 1)[0] if message.startswith("lines[") else "lines"
@@ -155,6 +165,23 @@ def _check_dates(request: InvoiceCreate, series: Series, *, today: date) -> None
         )
 
 
+def _check_correction(request: InvoiceCreate, series: Series, correction: Correction) -> None:
+    original = correction.original
+    if series.template != original.template:
+        raise ValidationFailed(
+            f"invoice {original.template}{original.symbol} no. {original.number} is corrected by an invoice of "
+            f"the same template ({original.template}); {request.series} is template {series.template}",
+            field="series",
+        )
+    if request.currency != original.currency:
+        raise ValidationFailed(f"the invoice being corrected is in {original.currency}", field="currency")
+    if request.issue_date < original.issue_date:
+        raise ValidationFailed(
+            f"a correction cannot be dated before the invoice it corrects ({original.issue_date.isoformat()})",
+            field="issue_date",
+        )
+
+
 def _party(business: Business) -> Party:
     return Party(
         name=business.name,
@@ -165,8 +192,33 @@ def _party(business: Business) -> Party:
     )
 
 
+@dataclass(frozen=True)
+class Correction:
+    """The invoice a new one adjusts or replaces (TTHDLQuan, decision 10)."""
+
+    original: Invoice
+    relation: Relation
+    note: str | None
+
+    @property
+    def related(self) -> RelatedInvoice:
+        return RelatedInvoice(
+            nature=1 if self.relation is Relation.REPLACEMENT else 2,
+            template=self.original.template,
+            series=self.original.symbol,
+            number=self.original.number,
+            issue_date=self.original.issue_date,
+            note=self.note,
+        )
+
+
 def issue_invoice(
-    session: Session, principal: BusinessPrincipal, *, context: IssueContext, request: InvoiceCreate
+    session: Session,
+    principal: BusinessPrincipal,
+    *,
+    context: IssueContext,
+    request: InvoiceCreate,
+    correction: Correction | None = None,
 ) -> Invoice:
     business = businesses.get_business(session, principal)
     series = series_service.get_series_for_issue(
@@ -175,7 +227,13 @@ def issue_invoice(
     now = utcnow()
     _check_dates(request, series, today=now.astimezone(signing.VN_TZ).date())
     with_vat = series.kind is DocumentKind.VAT_INVOICE
-    calculation = _calculate(request, with_vat=with_vat)
+    if correction is not None:
+        _check_correction(request, series, correction)
+    calculation = _calculate(
+        request,
+        with_vat=with_vat,
+        differences=correction is not None and correction.relation is Relation.ADJUSTMENT,
+    )
     try:
         words = amount_in_words(calculation.total, currency=request.currency)
     except ValueError as error:
@@ -216,6 +274,7 @@ def issue_invoice(
         ),
         calculation=calculation,
         total_in_words=words,
+        related=correction.related if correction is not None else None,
     )
     try:
         root = build_invoice_xml(document)
@@ -280,6 +339,9 @@ def issue_invoice(
         ],
         authority_code=authority_code,
         external_id=request.external_id,
+        related_invoice_id=correction.original.id if correction is not None else None,
+        relation=correction.relation if correction is not None else None,
+        correction_note=correction.note if correction is not None else None,
         signed_xml=signed_xml,
         sha256=sha256,
         chain_link=entry.link,
@@ -450,8 +512,6 @@ def _render(
     session: Session, invoice: Invoice, rendition: Rendition, *, keyring: Keyring, base_url: str
 ) -> None:
     extras = PageExtras(
-        status_note=_STATUS_NOTES.get(invoice.status),
-        related_note=None,
         qr_payload_url=qr_url(invoice, keyring=keyring, base_url=base_url),
         lookup_url=f"{base_url}/verify/{lookup_code(invoice)}",
     )

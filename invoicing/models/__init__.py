@@ -6,7 +6,8 @@ from invoicing.models.businesses import ApiKey, Business
 from invoicing.models.certificates import CertificateSource, SigningCertificate
 from invoicing.models.chain import ChainEntry
 from invoicing.models.idempotency import IdempotencyRecord
-from invoicing.models.invoices import Invoice, InvoiceStatus
+from invoicing.models.invoices import Invoice, InvoiceStatus, Relation
+from invoicing.models.notices import ErrorNotice
 from invoicing.models.officials import Official
 from invoicing.models.registrations import OPEN_STATUSES, Registration, RegistrationStatus
 from invoicing.models.renditions import Rendition, RenditionStatus
@@ -20,12 +21,14 @@ __all__ = [
     "CertificateSource",
     "ChainEntry",
     "DocumentKind",
+    "ErrorNotice",
     "IdempotencyRecord",
     "Invoice",
     "InvoiceStatus",
     "Official",
     "Registration",
     "RegistrationStatus",
+    "Relation",
     "Rendition",
     "RenditionStatus",
     "Series",

@@ -44,7 +44,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def enum_field(enum_type: type[StrEnum], *, default: StrEnum | None = None, index: bool = False) -> Any:
+def enum_field(
+    enum_type: type[StrEnum], *, default: StrEnum | None = None, index: bool = False, nullable: bool = False
+) -> Any:
     """Stores the enum's values (not its Python names) as text, portable across databases."""
     column: Column[Any] = Column(
         SAEnum(
@@ -54,7 +56,7 @@ def enum_field(enum_type: type[StrEnum], *, default: StrEnum | None = None, inde
             length=max(len(member.value) for member in enum_type),
             validate_strings=True,
         ),
-        nullable=False,
+        nullable=nullable,
         index=index,
     )
     return Field(default=default, sa_column=column)

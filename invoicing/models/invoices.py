@@ -14,6 +14,13 @@ from invoicing.models.base import enum_field, id_field, timestamp_field
 MONEY = Numeric(23, 6)
 
 
+class Relation(StrEnum):
+    """TTHDLQuan/TCHDon: what a correcting invoice does to the one it references."""
+
+    REPLACEMENT = "replacement"
+    ADJUSTMENT = "adjustment"
+
+
 class InvoiceStatus(StrEnum):
     ISSUED = "issued"
     ADJUSTED = "adjusted"
@@ -53,6 +60,10 @@ class Invoice(SQLModel, table=True):
     status: InvoiceStatus = enum_field(InvoiceStatus, default=InvoiceStatus.ISSUED, index=True)
     authority_code: str | None = Field(default=None, max_length=34, unique=True)
     external_id: str | None = Field(default=None, max_length=100)
+    related_invoice_id: uuid.UUID | None = Field(default=None, foreign_key="invoices.id", index=True)
+    relation: Relation | None = enum_field(Relation, nullable=True)
+    replaced_by_id: uuid.UUID | None = Field(default=None, foreign_key="invoices.id")
+    correction_note: str | None = Field(default=None, max_length=255)
     signed_xml: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64)
     chain_link: str = Field(max_length=64)

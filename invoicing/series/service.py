@@ -168,6 +168,14 @@ def allocate_number(session: Session, series: Series) -> Allocation:
     return repository.allocate_number(session, series.id)
 
 
+def lock_chain(session: Session, series_id: uuid.UUID) -> tuple[Series, Allocation]:
+    """Lock a series to add a chain entry that takes no number (a state change)."""
+    series = session.get(Series, series_id)
+    if series is None:
+        raise SeriesNotFound(f"series {series_id} does not exist")
+    return series, repository.lock_chain(session, series_id)
+
+
 def append_to_chain(
     session: Session,
     series: Series,
