@@ -111,10 +111,6 @@ def test_adjustment_pdf_carries_the_wording(
     adjustment = _post(client, business, f"/v1/invoices/{original['id']}/adjust", _decrease()).json()
     pdf = client.get(adjustment["links"]["pdf"], headers=bearer(business.api_key))
     assert pdf.status_code == 200
-    import io
-
-    from pypdf import PdfReader
-
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     day = original["issue_date"]
     assert f"Điều chỉnh cho hóa đơn Mẫu số 1 ký hiệu {original['symbol']} số 1" in " ".join(text.split())
