@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from lxml import etree
 from sqlmodel import Session
 
 import signing
@@ -109,6 +110,23 @@ def upload_certificate(
         raise ValidationFailed(f"cannot read a key and certificate: {error}", field="data") from None
     return _store(
         session, keyring=keyring, business=business, signer=signer, source=CertificateSource.UPLOADED
+    )
+
+
+def sign_as_seller(
+    root: etree._Element, *, signer: signing.Signer, data_id: str, signature_id: str, at: datetime
+) -> None:
+    """The seller's signature in ``DSCKS/NBan`` over the document data and its signing time."""
+    slot = root.find("DSCKS/NBan")
+    if slot is None:
+        raise ValueError("the document has no DSCKS/NBan slot")
+    signing.sign(
+        root=root,
+        signer=signer,
+        reference_ids=[data_id],
+        into=slot,
+        signing_time=at,
+        signature_id=signature_id,
     )
 
 

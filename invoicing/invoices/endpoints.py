@@ -187,14 +187,14 @@ def list_invoices(
     issued_to: Annotated[date | None, Query(description="Issue date on or before")] = None,
     status: InvoiceStatus | None = None,
     series: Annotated[
-        str | None, Query(pattern=r"^[0-9]?[CK][0-9]{2}[A-Z]{3}$", examples=["1C26TAA"])
+        str | None, Query(pattern=r"^([0-9]?[CK][0-9]{2}[A-Z]{3}|[A-Z]{2}-[0-9]{2}E)$", examples=["1C26TAA"])
     ] = None,
     buyer_tax_code: Annotated[str | None, Query(max_length=14)] = None,
     external_id: Annotated[str | None, Query(max_length=100)] = None,
 ) -> InvoiceList:
     template, symbol = (None, None)
     if series is not None:
-        template, symbol = split_series(series) if series[:1].isdigit() else (None, series)
+        template, symbol = split_series(series)
     filters = InvoiceFilter(
         issued_from=issued_from,
         issued_to=issued_to,

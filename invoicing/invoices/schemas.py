@@ -158,7 +158,9 @@ class InvoiceRead(BaseModel):
     pdf_status: RenditionStatus = Field(description="pending until rendered; failed after three attempts")
     authority_code: str | None = Field(description="`MCCQT`, on C series")
     external_id: str | None
-    relation: Relation | None = Field(description="adjustment or replacement, when this invoice corrects another")
+    relation: Relation | None = Field(
+        description="adjustment or replacement, when this invoice corrects another"
+    )
     corrects: uuid.UUID | None = Field(description="The invoice this one adjusts or replaces")
     sha256: str = Field(description="SHA-256 of the signed XML, as served at links.xml")
     chain_link: str

@@ -283,15 +283,8 @@ def issue_invoice(
             "the invoice does not fit the authority's format",
             errors=[FieldProblem(field=v.split(":", 1)[0], reason=v) for v in error.violations],
         ) from None
-    seller_slot = root.find("DSCKS/NBan")
-    assert seller_slot is not None
-    signing.sign(
-        root=root,
-        signer=signer,
-        reference_ids=[data_id],
-        into=seller_slot,
-        signing_time=now,
-        signature_id=f"NBan-{invoice_id}",
+    certificates.sign_as_seller(
+        root, signer=signer, data_id=data_id, signature_id=f"NBan-{invoice_id}", at=now
     )
     authority_code = (
         authority.code_and_countersign(
@@ -300,17 +293,7 @@ def issue_invoice(
         if series.with_authority_code
         else None
     )
-    signed_xml = signing.serialize(root)
-    sha256 = hashlib.sha256(signed_xml).hexdigest()
-    entry = series_service.append_to_chain(
-        session,
-        series,
-        allocation=allocation,
-        event="issued",
-        document_id=invoice_id,
-        number=allocation.number,
-        document_sha256=sha256,
-    )
+    sealed = series_service.seal(session, series, allocation=allocation, root=root, document_id=invoice_id)
     invoice = Invoice(
         id=invoice_id,
         business_id=business.id,
@@ -342,9 +325,9 @@ def issue_invoice(
         related_invoice_id=correction.original.id if correction is not None else None,
         relation=correction.relation if correction is not None else None,
         correction_note=correction.note if correction is not None else None,
-        signed_xml=signed_xml,
-        sha256=sha256,
-        chain_link=entry.link,
+        signed_xml=sealed.signed_xml,
+        sha256=sealed.sha256,
+        chain_link=sealed.chain_link,
         signed_at=now,
     )
     session.add(invoice)
@@ -367,7 +350,11 @@ def issue_invoice(
         action="invoice.issued",
         subject_type="invoice",
         subject_id=invoice.id,
-        data={"series": f"{series.template}{series.symbol}", "number": allocation.number, "sha256": sha256},
+        data={
+            "series": f"{series.template}{series.symbol}",
+            "number": allocation.number,
+            "sha256": sealed.sha256,
+        },
     )
     return invoice
 

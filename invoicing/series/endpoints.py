@@ -12,13 +12,14 @@ from invoicing.idempotency import IdempotencyKeyHeader, run_idempotent
 from invoicing.models import Series
 from invoicing.problems import problem_responses
 from invoicing.series import service
+from invoicing.series.rules import series_name
 from invoicing.series.schemas import ChainEntryRead, ChainPage, SeriesCreate, SeriesList, SeriesRead
 
 router = APIRouter(prefix="/v1/series", tags=["series"])
 
 
 def series_read(series: Series) -> SeriesRead:
-    name = f"{series.template}{series.symbol}"
+    name = series_name(series.kind, series.template, series.symbol)
     return SeriesRead(
         id=series.id,
         series=name,
@@ -101,7 +102,7 @@ def get_chain(
     more = len(entries) > limit
     entries = entries[:limit]
     return ChainPage(
-        series=f"{found.template}{found.symbol}",
+        series=series_name(found.kind, found.template, found.symbol),
         genesis=GENESIS_LINK,
         head=found.chain_head,
         length=found.chain_length,

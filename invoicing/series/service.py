@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import hashlib
 import uuid
+from dataclasses import dataclass
 
+from lxml import etree
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+import signing
 from invoicing.audit.service import record_event
 from invoicing.auth.principals import BusinessPrincipal
 from invoicing.businesses import service as businesses
@@ -14,7 +18,14 @@ from invoicing.models import Business, ChainEntry, DocumentKind, Series
 from invoicing.models.base import utcnow
 from invoicing.series import repository
 from invoicing.series.repository import Allocation
-from invoicing.series.rules import FORMAT_VERSION, TEMPLATES, parse_symbol, split_series
+from invoicing.series.rules import (
+    FORMAT_VERSION,
+    SeriesRuleError,
+    max_number,
+    parse_series,
+    series_name,
+    split_series,
+)
 from invoicing.series.schemas import SeriesCreate
 
 
@@ -33,49 +44,32 @@ class SeriesNotFound(NotFound):
     title = "Unknown series"
 
 
-_KIND_TO_REGISTRATION = {DocumentKind.VAT_INVOICE: "vat_invoice", DocumentKind.SALES_INVOICE: "sales_invoice"}
+_KIND_TO_REGISTRATION = {
+    DocumentKind.VAT_INVOICE: "vat_invoice",
+    DocumentKind.SALES_INVOICE: "sales_invoice",
+    DocumentKind.RECEIPT: "receipt",
+}
 
 
 def register_series(session: Session, principal: BusinessPrincipal, *, request: SeriesCreate) -> Series:
     business = businesses.get_business(session, principal)
-    template = TEMPLATES.get(request.template)
-    if template is None:
+    try:
+        spec = parse_series(template=request.template, symbol=request.symbol, this_year=utcnow().year)
+    except SeriesRuleError as error:
+        raise ValidationFailed(error.reason, field=error.field) from None
+    if request.kind is not None and request.kind is not spec.kind:
         raise ValidationFailed(
-            f"template {request.template!r} is not supported: use 1 (VAT invoice) or 2 (sales invoice); "
-            "templates 3 to 6 are not built yet",
-            field="template",
+            f"template {spec.template} is a {spec.kind.value}, not a {request.kind.value}", field="kind"
         )
-    if request.kind is not None and request.kind is not template.kind:
-        raise ValidationFailed(
-            f"template {template.code} is a {template.kind.value}, not a {request.kind.value}", field="kind"
-        )
-    parts = parse_symbol(request.symbol)
-    if parts is None:
-        raise ValidationFailed(
-            "a series symbol is C or K, two year digits, a letter of T D L M N B G H, "
-            "then two uppercase letters (e.g. C26TAA)",
-            field="symbol",
-        )
-    if parts.letter not in template.letters:
-        raise ValidationFailed(
-            f"letter {parts.letter!r} is not used with template {template.code}; "
-            f"use one of {', '.join(sorted(template.letters))}",
-            field="symbol",
-        )
-    this_year = utcnow().year
-    if parts.year not in (this_year - 1, this_year, this_year + 1):
-        raise ValidationFailed(
-            f"the symbol's year {parts.year} is not last, this or next year", field="symbol"
-        )
-    _check_registration(business, kind=template.kind, with_authority_code=parts.with_authority_code)
+    _check_registration(business, kind=spec.kind, with_authority_code=spec.with_authority_code)
     series = Series(
         business_id=business.id,
         seller_tax_code=business.tax_code,
-        kind=template.kind,
-        template=template.code,
-        symbol=request.symbol,
-        year=parts.year,
-        with_authority_code=parts.with_authority_code,
+        kind=spec.kind,
+        template=spec.template,
+        symbol=spec.symbol,
+        year=spec.year,
+        with_authority_code=spec.with_authority_code,
         format_version=FORMAT_VERSION,
         chain_head=GENESIS_LINK,
     )
@@ -85,7 +79,8 @@ def register_series(session: Session, principal: BusinessPrincipal, *, request: 
             session.flush()
     except IntegrityError:
         raise SeriesAlreadyRegistered(
-            f"series {template.code}{request.symbol} is already registered", field="symbol"
+            f"series {series_name(spec.kind, spec.template, spec.symbol)} is already registered",
+            field="symbol",
         ) from None
     record_event(
         session,
@@ -93,7 +88,7 @@ def register_series(session: Session, principal: BusinessPrincipal, *, request: 
         action="series.registered",
         subject_type="series",
         subject_id=series.id,
-        data={"series": f"{series.template}{series.symbol}"},
+        data={"series": series_name(series.kind, series.template, series.symbol)},
     )
     return series
 
@@ -122,7 +117,7 @@ def get_series(
     session: Session, principal: BusinessPrincipal, *, series: str, field: str = "series"
 ) -> Series:
     """Find a series by ``1C26TAA`` (template + symbol) or, when unambiguous, ``C26TAA``."""
-    template, symbol = split_series(series) if series[:1].isdigit() else (None, series)
+    template, symbol = split_series(series)
     found = repository.find(session, principal.business_id, template=template, symbol=symbol)
     if len(found) != 1:
         detail = (
@@ -164,8 +159,22 @@ def deactivate_series(session: Session, principal: BusinessPrincipal, *, series:
     return found
 
 
+class SeriesExhausted(Conflict):
+    type_slug = "series-exhausted"
+    title = "The series has no numbers left"
+
+
 def allocate_number(session: Session, series: Series) -> Allocation:
-    return repository.allocate_number(session, series.id)
+    allocation = repository.allocate_number(session, series.id)
+    limit = max_number(series.kind)
+    if allocation.number > limit:
+        # Raising rolls the increment back with the rest of the request: nothing is skipped.
+        raise SeriesExhausted(
+            f"series {series_name(series.kind, series.template, series.symbol)} has used all {limit} numbers; "
+            "register a new series",
+            field="series",
+        )
+    return allocation
 
 
 def lock_chain(session: Session, series_id: uuid.UUID) -> tuple[Series, Allocation]:
@@ -207,6 +216,32 @@ def all_series(session: Session, *, seller_tax_code: str | None = None) -> list[
 
 def chain_entries(session: Session, series: Series) -> list[ChainEntry]:
     return repository.chain_entries(session, series.id)
+
+
+@dataclass(frozen=True)
+class Sealed:
+    signed_xml: bytes
+    sha256: str
+    chain_link: str
+
+
+def seal(
+    session: Session, series: Series, *, allocation: Allocation, root: etree._Element, document_id: uuid.UUID
+) -> Sealed:
+    """Serialise the signed document once, hash it and link it into the chain: these bytes are
+    what is stored, served and verified from now on."""
+    signed_xml = signing.serialize(root)
+    sha256 = hashlib.sha256(signed_xml).hexdigest()
+    entry = append_to_chain(
+        session,
+        series,
+        allocation=allocation,
+        event="issued",
+        document_id=document_id,
+        number=allocation.number,
+        document_sha256=sha256,
+    )
+    return Sealed(signed_xml=signed_xml, sha256=sha256, chain_link=entry.link)
 
 
 def chain_page(session: Session, series: Series, *, after: int, limit: int) -> list[ChainEntry]:
