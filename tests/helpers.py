@@ -119,17 +119,33 @@ def invoice_payload(series: str, **overrides: Any) -> dict[str, Any]:
             "buyer_person": "Trần Thị B",
         },
         "lines": [
-            {"name": "Máy in laser", "unit": "Cái", "quantity": "2", "unit_price": "1500000", "vat_rate": "10%"},
-            {"name": "Sách hướng dẫn", "unit": "Quyển", "quantity": "1", "unit_price": "1000000", "vat_rate": "5%"},
+            {
+                "name": "Máy in laser",
+                "unit": "Cái",
+                "quantity": "2",
+                "unit_price": "1500000",
+                "vat_rate": "10%",
+            },
+            {
+                "name": "Sách hướng dẫn",
+                "unit": "Quyển",
+                "quantity": "1",
+                "unit_price": "1000000",
+                "vat_rate": "5%",
+            },
         ],
     }
     payload.update(overrides)
     return payload
 
 
-def register_series(client: TestClient, api_key: str, *, template: str = "1", symbol: str | None = None) -> str:
+def register_series(
+    client: TestClient, api_key: str, *, template: str = "1", symbol: str | None = None
+) -> str:
     symbol = symbol or this_year_symbol()
-    response = client.post("/v1/series", json={"template": template, "symbol": symbol}, headers=bearer(api_key))
+    response = client.post(
+        "/v1/series", json={"template": template, "symbol": symbol}, headers=bearer(api_key)
+    )
     assert response.status_code == 201, response.text
     series: str = response.json()["series"]
     return series

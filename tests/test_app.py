@@ -52,7 +52,9 @@ def test_production_refuses_a_placeholder_secret(secret: str | None) -> None:
 
 
 def test_production_accepts_a_real_secret(tmp_path: Path) -> None:
-    settings = Settings(env=Environment.PRODUCTION, secret_key="k" * 48, authority_key_path=tmp_path / "cqt.p12")
+    settings = Settings(
+        env=Environment.PRODUCTION, secret_key="k" * 48, authority_key_path=tmp_path / "cqt.p12"
+    )
     assert settings.resolved_secret_key() == "k" * 48
     assert settings.sandbox_enabled is False
 
