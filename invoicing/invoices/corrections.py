@@ -88,6 +88,43 @@ def _buyer_of(invoice: Invoice) -> BuyerIn:
     return BuyerIn.model_validate({field: value for field, value in values.items() if value})
 
 
+def _issue_correction(
+    session: Session,
+    principal: BusinessPrincipal,
+    *,
+    context: IssueContext,
+    original: Invoice,
+    relation: Relation,
+    request: InvoiceAdjust | InvoiceReplace,
+    buyer: BuyerIn,
+) -> Invoice:
+    correction = issue_invoice(
+        session,
+        principal,
+        context=context,
+        request=InvoiceCreate(
+            series=request.series or f"{original.template}{original.symbol}",
+            issue_date=request.issue_date,
+            currency=original.currency,
+            exchange_rate=original.exchange_rate,
+            payment_method=request.payment_method,
+            buyer=buyer,
+            lines=request.lines,
+            external_id=request.external_id,
+        ),
+        correction=Correction(original=original, relation=relation, note=request.note),
+    )
+    record_event(
+        session,
+        actor=principal.actor,
+        action=f"invoice.{'adjusted' if relation is Relation.ADJUSTMENT else 'replaced'}",
+        subject_type="invoice",
+        subject_id=original.id,
+        data={f"{relation.value}_id": str(correction.id), "number": correction.number, "note": request.note},
+    )
+    return correction
+
+
 def adjust_invoice(
     session: Session,
     principal: BusinessPrincipal,
@@ -98,32 +135,17 @@ def adjust_invoice(
 ) -> Invoice:
     original = _locked(session, principal, invoice_id)
     _refuse_if_closed(original, action="adjusted")
-    adjustment = issue_invoice(
+    adjustment = _issue_correction(
         session,
         principal,
         context=context,
-        request=InvoiceCreate(
-            series=request.series or f"{original.template}{original.symbol}",
-            issue_date=request.issue_date,
-            currency=original.currency,
-            exchange_rate=original.exchange_rate,
-            payment_method=request.payment_method,
-            buyer=request.buyer or _buyer_of(original),
-            lines=request.lines,
-            external_id=request.external_id,
-        ),
-        correction=Correction(original=original, relation=Relation.ADJUSTMENT, note=request.note),
+        original=original,
+        relation=Relation.ADJUSTMENT,
+        request=request,
+        buyer=request.buyer or _buyer_of(original),
     )
     original.status = InvoiceStatus.ADJUSTED
     session.add(original)
-    record_event(
-        session,
-        actor=principal.actor,
-        action="invoice.adjusted",
-        subject_type="invoice",
-        subject_id=original.id,
-        data={"adjustment_id": str(adjustment.id), "number": adjustment.number, "note": request.note},
-    )
     return adjustment
 
 
@@ -142,33 +164,18 @@ def replace_invoice(
             f"invoice {original.template}{original.symbol} no. {original.number} was adjusted; "
             "correct it further with another adjustment"
         )
-    replacement = issue_invoice(
+    replacement = _issue_correction(
         session,
         principal,
         context=context,
-        request=InvoiceCreate(
-            series=request.series or f"{original.template}{original.symbol}",
-            issue_date=request.issue_date,
-            currency=original.currency,
-            exchange_rate=original.exchange_rate,
-            payment_method=request.payment_method,
-            buyer=request.buyer,
-            lines=request.lines,
-            external_id=request.external_id,
-        ),
-        correction=Correction(original=original, relation=Relation.REPLACEMENT, note=request.note),
+        original=original,
+        relation=Relation.REPLACEMENT,
+        request=request,
+        buyer=request.buyer,
     )
     original.status = InvoiceStatus.REPLACED
     original.replaced_by_id = replacement.id
     session.add(original)
-    record_event(
-        session,
-        actor=principal.actor,
-        action="invoice.replaced",
-        subject_type="invoice",
-        subject_id=original.id,
-        data={"replacement_id": str(replacement.id), "number": replacement.number, "note": request.note},
-    )
     return replacement
 
 

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlmodel import Session
 
 from invoicing.auth.dependencies import BusinessDep
 from invoicing.auth.principals import BusinessPrincipal
@@ -33,7 +35,7 @@ from invoicing.invoices.schemas import (
     NoticeRead,
     RateBreakdown,
 )
-from invoicing.keyring import KeyringDep
+from invoicing.keyring import Keyring, KeyringDep
 from invoicing.models import Invoice, InvoiceStatus, RenditionStatus
 from invoicing.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from invoicing.problems import problem_responses
@@ -293,6 +295,28 @@ def get_invoice_pdf(
     )
 
 
+def _correct(
+    request: Request,
+    session: Session,
+    business: BusinessPrincipal,
+    keyring: Keyring,
+    idempotency_key: str | None,
+    body: InvoiceAdjust | InvoiceReplace,
+    issue: Callable[[service.IssueContext], Invoice],
+) -> JSONResponse:
+    context = _context(request, keyring)
+    return run_idempotent(
+        session,
+        request=request,
+        key=idempotency_key,
+        principal=_principal_key(business),
+        body=body,
+        status_code=status.HTTP_201_CREATED,
+        action=lambda: invoice_read(issue(context)),
+        headers=_location,
+    )
+
+
 @router.post(
     "/{invoice_id}/adjust",
     status_code=status.HTTP_201_CREATED,
@@ -309,20 +333,16 @@ def adjust_invoice(
     keyring: KeyringDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    context = _context(request, keyring)
-    return run_idempotent(
+    return _correct(
+        request,
         session,
-        request=request,
-        key=idempotency_key,
-        principal=_principal_key(business),
-        body=body,
-        status_code=status.HTTP_201_CREATED,
-        action=lambda: invoice_read(
-            corrections.adjust_invoice(
-                session, business, context=context, invoice_id=invoice_id, request=body
-            )
+        business,
+        keyring,
+        idempotency_key,
+        body,
+        lambda context: corrections.adjust_invoice(
+            session, business, context=context, invoice_id=invoice_id, request=body
         ),
-        headers=_location,
     )
 
 
@@ -342,20 +362,16 @@ def replace_invoice(
     keyring: KeyringDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    context = _context(request, keyring)
-    return run_idempotent(
+    return _correct(
+        request,
         session,
-        request=request,
-        key=idempotency_key,
-        principal=_principal_key(business),
-        body=body,
-        status_code=status.HTTP_201_CREATED,
-        action=lambda: invoice_read(
-            corrections.replace_invoice(
-                session, business, context=context, invoice_id=invoice_id, request=body
-            )
+        business,
+        keyring,
+        idempotency_key,
+        body,
+        lambda context: corrections.replace_invoice(
+            session, business, context=context, invoice_id=invoice_id, request=body
         ),
-        headers=_location,
     )
 
 

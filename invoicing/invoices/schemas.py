@@ -199,9 +199,7 @@ class BatchResult(BaseModel):
     data: list[BatchItem]
 
 
-class InvoiceAdjust(BaseModel):
-    """An adjustment invoice (TCHDon 2): its lines carry the differences; decreases are negative."""
-
+class _CorrectionFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     series: str | None = Field(
@@ -211,24 +209,21 @@ class InvoiceAdjust(BaseModel):
     )
     issue_date: date
     payment_method: Str50 | None = None
-    buyer: BuyerIn | None = Field(default=None, description="Default: the original's buyer")
     lines: list[LineIn] = Field(min_length=1, max_length=1000)
-    note: Str255 | None = Field(default=None, description="`TTHDLQuan/GChu`: what is adjusted and why")
+    note: Str255 | None = Field(default=None, description="`TTHDLQuan/GChu`: what is corrected and why")
     external_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
 
-class InvoiceReplace(BaseModel):
+class InvoiceAdjust(_CorrectionFields):
+    """An adjustment invoice (TCHDon 2): its lines carry the differences; decreases are negative."""
+
+    buyer: BuyerIn | None = Field(default=None, description="Default: the original's buyer")
+
+
+class InvoiceReplace(_CorrectionFields):
     """A replacement invoice (TCHDon 1): a complete invoice that takes the original's place."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    series: str | None = Field(default=None, pattern=r"^[0-9][CK][0-9]{2}[A-Z]{3}$")
-    issue_date: date
-    payment_method: Str50 | None = None
     buyer: BuyerIn
-    lines: list[LineIn] = Field(min_length=1, max_length=1000)
-    note: Str255 | None = Field(default=None, description="`TTHDLQuan/GChu`")
-    external_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
 
 class InvoiceCancel(BaseModel):
