@@ -30,7 +30,9 @@ def business(client: TestClient, database: Database) -> AcceptedBusiness:
 @pytest.fixture
 def issued_xml(client: TestClient, business: AcceptedBusiness) -> bytes:
     series = register_series(client, business.api_key)
-    issued = client.post("/v1/invoices", json=invoice_payload(series), headers=bearer(business.api_key)).json()
+    issued = client.post(
+        "/v1/invoices", json=invoice_payload(series), headers=bearer(business.api_key)
+    ).json()
     return client.get(issued["links"]["xml"], headers=bearer(business.api_key)).content
 
 
@@ -45,7 +47,9 @@ def _results(report: dict[str, Any]) -> dict[str, str]:
     return {check["name"]: check["result"] for check in report["checks"]}
 
 
-def test_an_issued_invoice_verifies(client: TestClient, issued_xml: bytes, business: AcceptedBusiness) -> None:
+def test_an_issued_invoice_verifies(
+    client: TestClient, issued_xml: bytes, business: AcceptedBusiness
+) -> None:
     report = _verify(client, issued_xml)
     assert report["valid"] is True
     assert _results(report) == {
@@ -66,7 +70,9 @@ def test_an_issued_invoice_verifies(client: TestClient, issued_xml: bytes, busin
 def test_uncoded_invoice_has_no_authority_check(client: TestClient, database: Database) -> None:
     business = accepted_business(client, database, with_authority_code=False)
     series = register_series(client, business.api_key, symbol=this_year_symbol("K"))
-    issued = client.post("/v1/invoices", json=invoice_payload(series), headers=bearer(business.api_key)).json()
+    issued = client.post(
+        "/v1/invoices", json=invoice_payload(series), headers=bearer(business.api_key)
+    ).json()
     xml = client.get(issued["links"]["xml"], headers=bearer(business.api_key)).content
     report = _verify(client, xml)
     assert report["valid"] is True
@@ -75,9 +81,15 @@ def test_uncoded_invoice_has_no_authority_check(client: TestClient, database: Da
 
 @pytest.mark.parametrize(
     ("old", "new"),
-    [(b"<SHDon>1</SHDon>", b"<SHDon>2</SHDon>"), (b"4350000", b"4350001"), ("Máy in".encode(), "Máy In".encode())],
+    [
+        (b"<SHDon>1</SHDon>", b"<SHDon>2</SHDon>"),
+        (b"4350000", b"4350001"),
+        ("Máy in".encode(), "Máy In".encode()),
+    ],
 )
-def test_one_character_changed_in_the_data_fails(client: TestClient, issued_xml: bytes, old: bytes, new: bytes) -> None:
+def test_one_character_changed_in_the_data_fails(
+    client: TestClient, issued_xml: bytes, old: bytes, new: bytes
+) -> None:
     assert old in issued_xml
     report = _verify(client, issued_xml.replace(old, new, 1))
     assert report["valid"] is False
@@ -110,10 +122,15 @@ def test_signature_wrapping_is_refused(client: TestClient, issued_xml: bytes) ->
     assert _results(report)["seller_signature"] == "failed"
 
 
-def test_signed_by_a_certificate_not_on_file(client: TestClient, issued_xml: bytes, business: AcceptedBusiness) -> None:
+def test_signed_by_a_certificate_not_on_file(
+    client: TestClient, issued_xml: bytes, business: AcceptedBusiness
+) -> None:
     now = utcnow()
     ca = signing.issue_certificate(
-        common_name="Rogue CA", not_before=now - timedelta(days=1), not_after=now + timedelta(days=30), is_ca=True
+        common_name="Rogue CA",
+        not_before=now - timedelta(days=1),
+        not_after=now + timedelta(days=30),
+        is_ca=True,
     )
     rogue = signing.issue_certificate(
         common_name="Rogue",
@@ -126,7 +143,14 @@ def test_signed_by_a_certificate_not_on_file(client: TestClient, issued_xml: byt
     slot = root.find("DSCKS/NBan")
     slot.remove(slot.find(f"{DS}Signature"))
     data_id = root.find("DLHDon").get("Id")
-    signing.sign(root=root, signer=rogue, reference_ids=[data_id], into=slot, signing_time=now, signature_id="NBan-rogue")
+    signing.sign(
+        root=root,
+        signer=rogue,
+        reference_ids=[data_id],
+        into=slot,
+        signing_time=now,
+        signature_id="NBan-rogue",
+    )
     report = _verify(client, signing.serialize(root))
     results = _results(report)
     assert results["seller_signature"] == "passed"
