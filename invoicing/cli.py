@@ -263,13 +263,17 @@ def verify_qr(
         table.add_row(name, escape("—" if value is None else str(value)))
     out = Console()
     out.print(table)
-    if check.url_code_matches(None) is False:
-        out.print(
-            f"[red]the URL opens /verify/{escape(check.url_code)}, not this invoice's page "
-            f"(/verify/{facts.authority_code})[/red]"
-        )
-        raise typer.Exit(code=1)
-    if not check.signature_valid:
+    if check.signature_valid:
+        out.print("[green]signature valid[/green]: signed by the tax authority")
+    else:
         out.print("[red]signature invalid[/red]: not signed by the tax authority's key, or altered")
+    url_code = check.url_code
+    url_matches = check.url_code_matches(None)
+    if url_code is not None and url_matches is False:
+        out.print(
+            f"[red]the URL opens /verify/{escape(url_code)}, not this invoice's page "
+            f"(/verify/{facts.authority_code})[/red]",
+            soft_wrap=True,
+        )
+    if not check.signature_valid or url_matches is False:
         raise typer.Exit(code=1)
-    out.print("[green]signature valid[/green]: signed by the tax authority")

@@ -469,10 +469,14 @@ def verify_qr(session: Session, *, keyring: Keyring, text: str) -> QrVerificatio
             extra=extra,
         )
     if check.url_code_matches(stored) is False:
-        raise QrNotAuthentic(
+        detail = (
             f"the URL opens /verify/{check.url_code}, which is not the page of the invoice the "
-            "signed payload names",
+            "signed payload names"
+        )
+        raise QrNotAuthentic(
+            detail,
             field="payload",
+            extra={"report": report(valid=False, detail=detail).model_dump(mode="json")},
         )
     if stored is None:
         return report(
