@@ -4,26 +4,31 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 from redis.exceptions import RedisError
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+from rich.table import Column, Table
 from sqlalchemy.exc import SQLAlchemyError
 
+import signing
 from invoicing import jobs
+from invoicing.authority.qr import QrPayloadError
 from invoicing.config import get_settings
 from invoicing.db import Database, create_db_engine
 from invoicing.errors import HoadonError
 from invoicing.invoices import service as invoices
 from invoicing.jobs import JobContext
-from invoicing.keyring import load_keyring
+from invoicing.keyring import AUTHORITY_FILE, load_keyring
 from invoicing.migrations import DatabaseNotMigrated, ensure_migrated, upgrade_to_head
 from invoicing.officials import service as officials
 from invoicing.redis import connect_redis
 from invoicing.renditions import service as renditions
+from invoicing.verification import qr as qr_verification
 
 app = typer.Typer(
     help="hoadon: e-invoices and e-receipts modelled on Vietnam's national system.",
@@ -221,16 +226,6 @@ def verify_qr(
 
     Exit 0 when the signature is valid, 1 when not, 2 when the QR text is malformed.
     """
-    from pathlib import Path
-
-    from rich.markup import escape
-    from rich.table import Column
-
-    import signing
-    from invoicing.authority.qr import QrPayloadError
-    from invoicing.keyring import AUTHORITY_FILE
-    from invoicing.verification import service as verification
-
     if certificate is not None:
         try:
             authority_certificate = signing.load_certificate(Path(certificate).read_bytes())
@@ -252,13 +247,13 @@ def verify_qr(
             raise typer.Exit(code=2)
         authority_certificate = load_keyring(settings).authority.certificate
     try:
-        check = verification.check_qr(payload_or_url, certificate=authority_certificate)
+        check = qr_verification.check_qr(payload_or_url, certificate=authority_certificate)
     except QrPayloadError as error:
         console.print(f"[red]malformed QR code: {escape(error.field)}: {escape(error.reason)}[/red]")
         raise typer.Exit(code=2) from None
     facts = check.facts
     table = Table("field", Column("value", overflow="fold"), title="QR code")
-    for name in verification.QR_FIELDS:
+    for name in qr_verification.QR_FIELDS:
         value = getattr(facts, name)
         table.add_row(name, escape("—" if value is None else str(value)))
     out = Console()

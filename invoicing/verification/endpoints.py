@@ -10,7 +10,7 @@ from invoicing.db import SessionDep
 from invoicing.errors import PayloadTooLarge, ValidationFailed
 from invoicing.keyring import KeyringDep
 from invoicing.problems import problem_responses
-from invoicing.verification import pages, service
+from invoicing.verification import pages, qr, service
 from invoicing.verification.schemas import QrVerificationReport, QrVerifyRequest, VerificationReport
 
 router = APIRouter(tags=["verification"])
@@ -62,7 +62,7 @@ def verify_document(data: XmlBody, session: SessionDep, keyring: KeyringDep) -> 
     "then holds the full report.",
 )
 def verify_qr(request: QrVerifyRequest, session: SessionDep, keyring: KeyringDep) -> QrVerificationReport:
-    return service.verify_qr(session, keyring=keyring, text=request.payload)
+    return qr.verify_qr(session, keyring=keyring, text=request.payload)
 
 
 @router.get(
@@ -83,7 +83,7 @@ def verification_page(
         Query(description="The QR's signed payload: the page then says whether it is authentic and matches"),
     ] = None,
 ) -> HTMLResponse:
-    found = service.public_invoice(session, keyring=keyring, code=code, qr_payload=q)
+    found = qr.public_invoice(session, keyring=keyring, code=code, qr_payload=q)
     if found is None:
         return HTMLResponse(pages.render_not_found_page(), status_code=404, headers=pages.SECURITY_HEADERS)
     return HTMLResponse(pages.render_invoice_page(found), headers=pages.SECURITY_HEADERS)

@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 
 from invoicing.models import Invoice, InvoiceStatus
-from invoicing.verification.service import QR_FIELDS, PublicInvoice, QrOnPage
+from invoicing.verification.qr import QR_FIELDS, PublicInvoice, QrOnPage
 from pdf.formatting import format_date, format_number
 
 SECURITY_HEADERS = {
