@@ -92,6 +92,14 @@ def get_any(session: Session, invoice_id: uuid.UUID) -> Invoice | None:
     return session.get(Invoice, invoice_id)
 
 
+def corrections_of(session: Session, invoice_id: uuid.UUID) -> list[Invoice]:
+    """Unscoped, for public verification: the invoices adjusting or replacing this one."""
+    statement = (
+        select(Invoice).where(Invoice.related_invoice_id == invoice_id).order_by(col(Invoice.created_at))
+    )
+    return list(session.exec(statement))
+
+
 def find_by_authority_code(session: Session, authority_code: str) -> Invoice | None:
     return session.exec(select(Invoice).where(Invoice.authority_code == authority_code)).first()
 

@@ -555,6 +555,45 @@ def xml_filename(invoice: Invoice) -> str:
     return f"{invoice.seller_tax_code}-{invoice.template}{invoice.symbol}-{invoice.number}.xml"
 
 
+@dataclass(frozen=True)
+class RelatedDocument:
+    """Another invoice of the same lineage, as the public may see it."""
+
+    role: str
+    series: str
+    number: int
+    issue_date: date
+    lookup_code: str
+
+
+def related_documents(session: Session, invoice: Invoice) -> list[RelatedDocument]:
+    """What corrects this invoice, and what it corrects: the public sees where the lineage leads."""
+    related: list[RelatedDocument] = []
+    if invoice.related_invoice_id is not None:
+        original = repository.get_any(session, invoice.related_invoice_id)
+        if original is not None:
+            related.append(
+                _related("adjusts" if invoice.relation is Relation.ADJUSTMENT else "replaces", original)
+            )
+    for correction in repository.corrections_of(session, invoice.id):
+        related.append(
+            _related(
+                "adjusted_by" if correction.relation is Relation.ADJUSTMENT else "replaced_by", correction
+            )
+        )
+    return related
+
+
+def _related(role: str, invoice: Invoice) -> RelatedDocument:
+    return RelatedDocument(
+        role=role,
+        series=f"{invoice.template}{invoice.symbol}",
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        lookup_code=lookup_code(invoice),
+    )
+
+
 def find_for_lookup(session: Session, code: str) -> Invoice | None:
     """Public lookup by ``lookup_code``: an MCCQT, or the id of an uncoded invoice."""
     if len(code) == 34 and code.startswith("00"):

@@ -85,6 +85,14 @@ def _environment() -> jinja2.Environment:
     )
 
 
+RELATION_LABELS = {
+    "adjusts": ("Điều chỉnh cho hóa đơn", "Adjusts invoice"),
+    "replaces": ("Thay thế cho hóa đơn", "Replaces invoice"),
+    "adjusted_by": ("Được điều chỉnh bởi hóa đơn", "Adjusted by invoice"),
+    "replaced_by": ("Được thay thế bởi hóa đơn", "Replaced by invoice"),
+}
+
+
 def _amount(value: Decimal, currency: str) -> str:
     return format_number(value, min_places=0 if currency == "VND" else 2)
 
@@ -129,6 +137,17 @@ def render_invoice_page(found: PublicInvoice) -> str:
         "currency": invoice.currency,
         "authority_code": invoice.authority_code,
         "qr": _qr_context(found.qr, invoice) if found.qr is not None else None,
+        "related": [
+            {
+                "vi": RELATION_LABELS[item.role][0],
+                "en": RELATION_LABELS[item.role][1],
+                "series": item.series,
+                "number": item.number,
+                "issue_date": format_date(item.issue_date),
+                "href": f"/verify/{item.lookup_code}",
+            }
+            for item in found.related
+        ],
     }
     return _environment().get_template("invoice.html").render(context)
 

@@ -254,6 +254,7 @@ class PublicInvoice:
     invoice: Invoice
     seller_name: str | None
     qr: QrOnPage | None
+    related: list[invoices.RelatedDocument]
 
 
 def _normalized_lookup_code(code: str) -> str | None:
@@ -287,4 +288,9 @@ def public_invoice(
                 signature_valid=check.signature_valid,
                 matches=compare_qr_facts(check.facts, invoice),
             )
-    return PublicInvoice(invoice=invoice, seller_name=seller_name(invoice), qr=qr)
+    return PublicInvoice(
+        invoice=invoice,
+        seller_name=seller_name(invoice),
+        qr=qr,
+        related=invoices.related_documents(session, invoice),
+    )

@@ -21,6 +21,14 @@ class Check(BaseModel):
     detail: str
 
 
+class RelatedDocumentRead(BaseModel):
+    role: str = Field(description="adjusts, replaces, adjusted_by or replaced_by")
+    series: str
+    number: int
+    issue_date: date
+    verify_url: str = Field(description="The public page of that invoice")
+
+
 class VerifiedDocument(BaseModel):
     kind: str = Field(description="vat_invoice, sales_invoice")
     seller_tax_code: str | None
@@ -34,6 +42,9 @@ class VerifiedDocument(BaseModel):
     authority_code: str | None
     status: str | None = Field(description="The stored document's current status, when hoadon holds it")
     signed_at: datetime | None
+    related: list[RelatedDocumentRead] = Field(
+        default_factory=list, description="Corrections of this invoice, and the invoice it corrects"
+    )
 
 
 class VerificationReport(BaseModel):

@@ -21,6 +21,7 @@ from invoicing.models import Invoice, InvoiceStatus
 from invoicing.verification.schemas import (
     Check,
     CheckResult,
+    RelatedDocumentRead,
     VerificationReport,
     VerifiedDocument,
 )
@@ -153,6 +154,16 @@ def verify_document(session: Session, *, keyring: Keyring, data: bytes) -> Verif
         report.add("status", CheckResult.NOT_RUN, "no stored copy to read the status from")
     else:
         document.status = stored.status.value
+        document.related = [
+            RelatedDocumentRead(
+                role=item.role,
+                series=item.series,
+                number=item.number,
+                issue_date=item.issue_date,
+                verify_url=f"/verify/{item.lookup_code}",
+            )
+            for item in invoices.related_documents(session, stored)
+        ]
         in_force = stored.status in (InvoiceStatus.ISSUED, InvoiceStatus.ADJUSTED)
         report.add(
             "status", CheckResult.PASSED if in_force else CheckResult.FAILED, STATUS_DETAIL[stored.status]

@@ -286,3 +286,27 @@ def test_adjusting_and_cancelling_at_once_leaves_one_outcome(backend: Backend, s
         assert final == "adjusted"
         assert outcomes.count(201) == 3
         assert outcomes.count(409) == 3
+
+
+def test_verification_points_to_the_corrections(
+    client: TestClient, business: AcceptedBusiness, original: dict[str, Any]
+) -> None:
+    replacement = _post(client, business, f"/v1/invoices/{original['id']}/replace", _replacement()).json()
+    xml = client.get(original["links"]["xml"], headers=bearer(business.api_key)).content
+    report = client.post("/v1/verify", content=xml).json()
+    assert report["document"]["status"] == "replaced"
+    assert report["document"]["related"] == [
+        {
+            "role": "replaced_by",
+            "series": replacement["series"],
+            "number": replacement["number"],
+            "issue_date": replacement["issue_date"],
+            "verify_url": f"/verify/{replacement['authority_code']}",
+        }
+    ]
+    page = client.get(f"/verify/{original['authority_code']}")
+    assert page.status_code == 200
+    assert "Được thay thế bởi hóa đơn" in page.text
+    assert f"/verify/{replacement['authority_code']}" in page.text
+    back = client.get(f"/verify/{replacement['authority_code']}")
+    assert "Thay thế cho hóa đơn" in back.text
