@@ -18,7 +18,7 @@ MAX_ATTEMPTS = 3
 logger = logging.getLogger("hoadon.renditions")
 
 # Each document type names the job that renders it.
-RENDER_JOBS = {"invoice": "invoices.render_pdf"}
+RENDER_JOBS = {"invoice": "invoices.render_pdf", "receipt": "receipts.render_pdf"}
 
 
 def request_rendition(

@@ -100,7 +100,8 @@ def _check_registration(business: Business, *, kind: DocumentKind, with_authorit
             f"(registered: {', '.join(business.invoice_kinds)})",
             field="template",
         )
-    if with_authority_code != business.with_authority_code:
+    # The authority's code is a choice about invoices (Decree 123 Art. 13); receipts never carry one.
+    if kind is not DocumentKind.RECEIPT and with_authority_code != business.with_authority_code:
         wanted = "with" if business.with_authority_code else "without"
         raise ValidationFailed(
             f"the business registered for invoices {wanted} the tax authority's code, so its series "
