@@ -7,7 +7,8 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+import limits
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev", "development"})
@@ -62,6 +63,29 @@ class Settings(BaseSettings):
     api_key_grace_hours: int = Field(
         default=24, description="How long a rotated API key keeps working", ge=0, le=24 * 30
     )
+    rate_limits_enabled: bool = Field(default=True, description="Answer callers over their limit with 429")
+    rate_limit_business: str = Field(
+        default="600/minute", description="Requests per business API key, e.g. 600/minute;20000/day"
+    )
+    rate_limit_official: str = Field(default="300/minute", description="Requests per official token")
+    rate_limit_public: str = Field(
+        default="120/minute",
+        description="Requests per client address without a credential, and failed authentications",
+    )
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024, description="Largest request body accepted (413 above)", ge=1024
+    )
+
+    @field_validator("rate_limit_business", "rate_limit_official", "rate_limit_public")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        try:
+            limits.parse_many(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a rate limit such as 600/minute or 10/second;1000/hour"
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _production_needs_real_secret(self) -> Settings:

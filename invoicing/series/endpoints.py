@@ -95,7 +95,9 @@ def get_chain(
     business: BusinessDep,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[int, Query(ge=0, description="Position after which to continue (next_cursor)")] = 0,
+    cursor: Annotated[
+        int, Query(ge=0, le=2**31 - 1, description="Position after which to continue (next_cursor)")
+    ] = 0,
 ) -> ChainPage:
     found = service.get_series(session, business, series=series)
     entries = service.chain_page(session, found, after=cursor, limit=limit)
