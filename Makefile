@@ -8,7 +8,7 @@ export HOADON_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/
 export HOADON_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: install run serve migrate test lint format bench clean
+.PHONY: install run serve migrate test lint format bench cluster clean
 
 install: $(STAMP)
 
@@ -44,6 +44,10 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# 2 API processes + 2 workers on the local PostgreSQL (database hoadon_cluster) and Redis; Ctrl-C stops.
+cluster: install
+	$(BIN)/python scripts/cluster.py $(CLUSTER_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["issuance.py", "pdf.py"]
+BENCHMARKS = ["issuance.py", "pdf.py", "load.py"]
 
 
 def main() -> int:
