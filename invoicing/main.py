@@ -10,17 +10,24 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from invoicing import health, jobs
+from invoicing.adoption import service as adoption
+from invoicing.adoption.endpoints import router as adoption_router
 from invoicing.authority.endpoints import router as authority_router
 from invoicing.businesses.endpoints import router as business_router
 from invoicing.certificates.endpoints import router as certificates_router
 from invoicing.config import Settings, get_settings
+from invoicing.dashboard import endpoints as dashboard
 from invoicing.db import Database, create_db_engine
+from invoicing.guards import install_guards
 from invoicing.invoices.endpoints import router as invoices_router
 from invoicing.jobs import dispatcher_for
 from invoicing.keyring import load_keyring
 from invoicing.localities.endpoints import router as localities_router
+from invoicing.logs import install_redaction
 from invoicing.migrations import ensure_migrated
 from invoicing.problems import install_problem_handlers
+from invoicing.ratelimits import install_rate_limits
+from invoicing.receipts.endpoints import router as receipts_router
 from invoicing.redis import connect_redis
 from invoicing.registrations.endpoints import router as registrations_router
 from invoicing.series.endpoints import router as series_router
@@ -39,6 +46,7 @@ Errors are RFC 9457 `application/problem+json`. Authenticate with
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    install_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +60,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         jobs.attach(
             db, dispatcher_for(db, keyring=app.state.keyring, settings=settings, redis=app.state.redis)
         )
+        adoption.attach_cache(db, app.state.redis)
         try:
             yield
         finally:
@@ -71,6 +80,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     if database is not None:
         app.state.database = database
 
+    install_guards(app, max_body_bytes=settings.max_body_bytes)
+    install_rate_limits(app, settings)
+
     @app.middleware("http")
     async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         incoming = request.headers.get("X-Request-ID", "")
@@ -87,6 +99,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(certificates_router)
     app.include_router(series_router)
     app.include_router(invoices_router)
+    app.include_router(receipts_router)
     app.include_router(authority_router)
     app.include_router(verification_router)
+    app.include_router(adoption_router)
+    app.include_router(dashboard.router)
+    dashboard.mount_static(app)
     return app

@@ -6,6 +6,7 @@ token, never the token, and is picked before authentication (no database work fo
 call). Because a made-up token would otherwise get a fresh bucket of its own, every ``401``
 answered to a bearer token also counts against the caller's address, and an address that has
 spent its public allowance on failed authentications is refused before its tokens are looked up.
+The dashboard's sign-in form (a token in a form body) is counted and refused the same way.
 
 Windows are moving windows (``limits``' MovingWindowRateLimiter): no burst of twice the limit
 across a window boundary. With Redis configured the counts are shared by every API process; when
@@ -46,6 +47,9 @@ from invoicing.problems import problem_response
 logger = logging.getLogger("hoadon.ratelimits")
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
+# Forms that carry a token in their body: the dashboard's sign-in is refused, and its failures
+# counted, like a bearer token's.
+SIGN_IN_PATHS = frozenset({"/dashboard/sign-in"})
 REDIS_RETRY_SECONDS = 5.0
 KEY_PREFIX = "hoadon:ratelimit"
 
@@ -208,11 +212,13 @@ class RateLimitMiddleware:
         policy = {TokenKind.BUSINESS_KEY: self.business, TokenKind.OFFICIAL: self.official}.get(
             parsed.kind if parsed else None  # type: ignore[arg-type]
         )
-        if policy is not None and token is not None:
+        signing_in = scope["method"] == "POST" and scope["path"] in SIGN_IN_PATHS
+        if (policy is not None and token is not None) or signing_in:
             refused = await self.limiter.exhausted(self.failures, address)
             if refused is not None:
                 await self._refuse(scope, receive, send, refused, "failed authentications from this address")
                 return
+        if policy is not None and token is not None:
             digest = hashlib.sha256(token.encode()).hexdigest()[:32]
             verdict = await self.limiter.hit(policy, digest)
             what = "this credential"
@@ -234,7 +240,7 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-        if status == 401 and policy is not None:
+        if status == 401 and (policy is not None or signing_in):
             await self.limiter.hit(self.failures, address)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, verdict: Verdict, what: str) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 import signing
+from invoicing.adoption import service as adoption
 from invoicing.audit.service import events_for, record_event
 from invoicing.auth.principals import BusinessPrincipal
 from invoicing.businesses import service as businesses
@@ -257,6 +258,7 @@ def cancel_invoice(
     )
     invoice.status = InvoiceStatus.CANCELLED
     session.add(invoice)
+    adoption.record_invoice_cancelled(session, business=business, invoice=invoice)
     record_event(
         session,
         actor=principal.actor,

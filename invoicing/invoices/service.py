@@ -15,6 +15,7 @@ from sqlmodel import Session
 import pdf
 import signing
 from invoicing import jobs
+from invoicing.adoption import service as adoption
 from invoicing.audit.service import record_event
 from invoicing.auth.principals import BusinessPrincipal
 from invoicing.authority import service as authority
@@ -344,6 +345,7 @@ def issue_invoice(
     renditions.request_rendition(
         session, document_type=RENDITION_TYPE, document_id=invoice.id, seller_tax_code=invoice.seller_tax_code
     )
+    adoption.record_invoice_issued(session, business=business, invoice=invoice)
     record_event(
         session,
         actor=principal.actor,

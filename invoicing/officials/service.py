@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -54,6 +55,18 @@ def authenticate_official(session: Session, token: str) -> OfficialPrincipal | N
         return None
     if not token_matches(token, official.token_hash):
         return None
+    return _principal(official)
+
+
+def official_principal(session: Session, official_id: uuid.UUID) -> OfficialPrincipal | None:
+    """The official as a caller, unless revoked since (a dashboard session ends with its token)."""
+    official = repository.get(session, official_id)
+    if official is None or official.revoked_at is not None:
+        return None
+    return _principal(official)
+
+
+def _principal(official: Official) -> OfficialPrincipal:
     return OfficialPrincipal(
         official_id=official.id, name=official.name, province_code=official.province_code
     )

@@ -15,6 +15,7 @@ from sqlmodel import Session
 import pdf
 import signing
 from invoicing import jobs
+from invoicing.adoption import service as adoption
 from invoicing.audit.service import record_event
 from invoicing.auth.principals import BusinessPrincipal
 from invoicing.authority.qr import QrFacts, sign_qr_payload
@@ -187,6 +188,7 @@ def issue_receipt(
     renditions.request_rendition(
         session, document_type=RENDITION_TYPE, document_id=receipt.id, seller_tax_code=receipt.seller_tax_code
     )
+    adoption.record_receipt_issued(session, business=business, receipt=receipt)
     record_event(
         session,
         actor=principal.actor,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from invoicing.adoption import service as adoption
 from invoicing.audit.service import record_event
 from invoicing.auth.principals import OfficialPrincipal
 from invoicing.auth.tokens import TokenKind, issue_token, token_matches
@@ -127,6 +128,7 @@ def submit_registration(session: Session, *, form: RegistrationCreate) -> Submit
         if existing is None:
             raise
         raise _conflict_with(existing) from None
+    adoption.record_registration_submitted(session, registration=registration)
     record_event(
         session,
         actor=PUBLIC_ACTOR,
@@ -174,6 +176,7 @@ def claim_credentials(
     session.add(registration)
     actor = ("business", str(business.id))
     issued = businesses.issue_api_key(session, business=business, actor=actor)
+    adoption.record_credentials_claimed(session, registration=registration)
     record_event(
         session,
         actor=actor,
@@ -232,6 +235,7 @@ def accept_registration(
     registration.decided_by = official.official_id
     registration.business_id = business.id
     session.add(registration)
+    adoption.record_registration_decided(session, registration=registration)
     record_event(
         session,
         actor=official.actor,
@@ -254,6 +258,7 @@ def reject_registration(
     registration.decided_at = utcnow()
     registration.decided_by = official.official_id
     session.add(registration)
+    adoption.record_registration_decided(session, registration=registration)
     record_event(
         session,
         actor=official.actor,

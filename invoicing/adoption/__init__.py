@@ -1,0 +1,1 @@
+"""Adoption of e-invoicing per locality: the business registry, maintained aggregates, statistics."""
