@@ -123,6 +123,15 @@ def documents_of_series(session: Session, series_id: uuid.UUID) -> dict[uuid.UUI
     return {row[0]: (row[1], row[2]) for row in rows}
 
 
+def notices_of_series(session: Session, series_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, bytes]]:
+    rows = session.exec(
+        select(ErrorNotice.id, Invoice.number, ErrorNotice.signed_xml)
+        .join(Invoice, col(Invoice.id) == col(ErrorNotice.invoice_id))
+        .where(Invoice.series_id == series_id)
+    )
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
 def notices_for(session: Session, invoice_ids: list[uuid.UUID]) -> list[ErrorNotice]:
     statement = (
         select(ErrorNotice)

@@ -51,6 +51,7 @@ from invoicing.models import (
 )
 from invoicing.models.base import utcnow
 from invoicing.pagination import Cursor
+from invoicing.receipts import service as receipts
 from invoicing.renditions import service as renditions
 from invoicing.series import service as series_service
 from invoicing.series.rules import TEMPLATES
@@ -455,14 +456,22 @@ def audit_chains(session: Session, *, seller_tax_code: str | None = None) -> lis
     audits = []
     for series in series_service.all_series(session, seller_tax_code=seller_tax_code):
         entries = series_service.chain_entries(session, series)
-        documents = repository.documents_of_series(session, series.id)
+        documents = (
+            receipts.documents_of_series(session, series.id)
+            if series.kind is DocumentKind.RECEIPT
+            else repository.documents_of_series(session, series.id)
+        )
         problems = find_chain_problems(
             [ChainLink(e.position, e.number, e.event, e.document_sha256, e.link) for e in entries],
             head=series.chain_head,
             length=series.chain_length,
         )
+        # A cancellation is its own entry, over the signed 04/SS-HĐĐT notice, not the invoice.
+        notices = (
+            {} if series.kind is DocumentKind.RECEIPT else repository.notices_of_series(session, series.id)
+        )
         for entry in entries:
-            stored = documents.pop(entry.document_id, None)
+            stored = (notices if entry.event == "cancelled" else documents).pop(entry.document_id, None)
             if stored is None:
                 problems.append(ChainProblem(entry.position, f"document of number {entry.number} is missing"))
             elif hashlib.sha256(stored[1]).hexdigest() != entry.document_sha256:

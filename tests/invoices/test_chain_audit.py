@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from invoicing.cli import app as cli
 from invoicing.db import Database
 from invoicing.invoices import service as invoices
-from invoicing.models import Invoice
+from invoicing.models import ErrorNotice, Invoice
 from tests.helpers import AcceptedBusiness, accepted_business, bearer, invoice_payload, register_series
 
 
@@ -57,6 +57,41 @@ def test_an_altered_document_is_detected(
         altered = stored.signed_xml.replace(b"4350000", b"4350001")
         session.execute(update(Invoice).where(Invoice.id == stored.id).values(signed_xml=altered))
     assert _problems(database, business.tax_code) == ["document of number 1 was altered"]
+
+
+def _cancel(client: TestClient, business: AcceptedBusiness, invoice_id: object) -> None:
+    response = client.post(
+        f"/v1/invoices/{invoice_id}/cancel",
+        json={"reason": "Lập sai người mua"},
+        headers=bearer(business.api_key),
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_a_cancellation_is_checked_against_its_signed_notice(
+    client: TestClient, database: Database, issued: tuple[AcceptedBusiness, list[dict[str, object]]]
+) -> None:
+    business, bodies = issued
+    _cancel(client, business, bodies[1]["id"])
+    assert _problems(database, business.tax_code) == []
+
+    with database.transaction() as session:
+        session.execute(
+            update(ErrorNotice)
+            .where(ErrorNotice.invoice_id == uuid.UUID(str(bodies[1]["id"])))
+            .values(signed_xml=b"<TBao/>")
+        )
+    assert _problems(database, business.tax_code) == ["document of number 2 was altered"]
+
+
+def test_a_deleted_cancellation_notice_is_detected(
+    client: TestClient, database: Database, issued: tuple[AcceptedBusiness, list[dict[str, object]]]
+) -> None:
+    business, bodies = issued
+    _cancel(client, business, bodies[0]["id"])
+    with database.transaction() as session:
+        session.execute(delete(ErrorNotice).where(ErrorNotice.invoice_id == uuid.UUID(str(bodies[0]["id"]))))
+    assert _problems(database, business.tax_code) == ["document of number 1 is missing"]
 
 
 def test_cli_reports_and_fails_on_a_broken_chain(
