@@ -24,6 +24,7 @@ from invoicing.errors import HoadonError
 from invoicing.invoices import service as invoices
 from invoicing.jobs import JobContext
 from invoicing.keyring import AUTHORITY_FILE, load_keyring
+from invoicing.logs import install_redaction
 from invoicing.migrations import DatabaseNotMigrated, ensure_migrated, upgrade_to_head
 from invoicing.officials import service as officials
 from invoicing.redis import connect_redis
@@ -170,6 +171,7 @@ def worker(
         raise typer.Exit(code=2)
     from rq import Queue, SimpleWorker
 
+    install_redaction()
     database, context = _job_database()
     jobs.set_worker_context(context)
     redis = connect_redis(settings.redis_url)
@@ -272,3 +274,274 @@ def verify_qr(
         )
     if not check.signature_valid or url_matches is False:
         raise typer.Exit(code=1)
+
+
+registry_app = typer.Typer(help="The business registry: the denominator of adoption.", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+adoption_app = typer.Typer(
+    help="Adoption statistics and the aggregates they are read from.", no_args_is_help=True
+)
+app.add_typer(adoption_app, name="adoption")
+
+
+def _adoption_database() -> Database:
+    from invoicing.adoption import service as adoption
+
+    database = _database()
+    settings = get_settings()
+    if settings.redis_url:
+        adoption.attach_cache(database, connect_redis(settings.redis_url))
+    return database
+
+
+def _cli_user() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser()[:64]
+    except (KeyError, OSError):
+        return None
+
+
+@registry_app.command("import")
+def import_registry(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE.csv",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="UTF-8 CSV with the header tax_code,name,province_code,ward_code,status",
+        ),
+    ],
+    rejects: Annotated[
+        Path | None,
+        typer.Option(metavar="OUT.csv", help="Write every refused row (line, tax_code, reason) to this file"),
+    ] = None,
+) -> None:
+    """Import the business registry, any size; refused rows are reported, the rest imported.
+
+    Exit 0 when the file was imported (even with refused rows), 2 when it was refused whole
+    (wrong header, not UTF-8, malformed CSV): then nothing was written.
+    """
+    import contextlib
+    import csv
+
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    from invoicing.adoption import service as adoption
+    from invoicing.adoption.csvfiles import csv_cell
+
+    database = _adoption_database()
+    size = file.stat().st_size
+    with contextlib.ExitStack() as stack:
+        writer = None
+        if rejects is not None:
+            out = stack.enter_context(rejects.open("w", newline="", encoding="utf-8"))
+            writer = csv.writer(out)
+            writer.writerow(["line", "tax_code", "reason"])
+
+        def on_problem(kind: str, problem: adoption.RowProblem) -> None:
+            if writer is not None and kind == "rejected":
+                writer.writerow([problem.line, csv_cell(problem.tax_code), csv_cell(problem.reason)])
+
+        progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        # Each byte is read twice: once to check the encoding and hash, once to import.
+        task = progress.add_task(f"importing {escape(file.name)}", total=2 * size)
+        try:
+            with progress, file.open("rb") as stream, database.transaction() as session:
+                outcome = adoption.import_registry_file(
+                    session,
+                    None,
+                    stream=stream,
+                    filename=file.name,
+                    cli_user=_cli_user(),
+                    on_bytes=lambda n: progress.advance(task, n),
+                    on_problem=on_problem,
+                )
+        except HoadonError as error:
+            console.print(f"[red]refused, nothing imported: {escape(error.detail)}[/red]")
+            raise typer.Exit(code=2) from None
+    record = outcome.record
+    table = Table(
+        "rows", "inserted", "updated", "unchanged", "rejected", "legacy mapped", title="registry import"
+    )
+    table.add_row(
+        *(
+            f"{value:,}"
+            for value in (
+                record.rows,
+                record.inserted,
+                record.updated,
+                record.unchanged,
+                record.rejected,
+                record.legacy_mapped,
+            )
+        )
+    )
+    out_console = Console()
+    out_console.print(table)
+    if outcome.rejects:
+        refused = Table("line", "tax code", Column("reason", overflow="fold"), title="refused rows")
+        for problem in outcome.rejects[:20]:
+            refused.add_row(str(problem.line), escape(problem.tax_code), escape(problem.reason))
+        out_console.print(refused)
+        if record.rejected > 20:
+            where = (
+                f"; all of them are in {escape(str(rejects))}"
+                if rejects
+                else "; --rejects FILE lists them all"
+            )
+            out_console.print(f"{record.rejected - 20:,} more refused row(s){where}")
+    out_console.print(f"import {record.id} (sha256 {record.sha256})")
+
+
+@adoption_app.command("rebuild")
+def rebuild_adoption(
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Rewrite the aggregates to match the sources")
+    ] = False,
+) -> None:
+    """Recompute the adoption aggregates from registrations, businesses, invoices, receipts and the
+    registry, and report every difference (exit 1), or fix them with --apply."""
+    from invoicing.adoption import service as adoption
+
+    database = _adoption_database()
+    with database.transaction() as session:
+        report = adoption.rebuild_aggregates(session, apply=apply)
+    out = Console()
+    if report.differences:
+        table = Table("table", "key", "column", "stored", "expected", title="differences")
+        for difference in report.differences[:50]:
+            table.add_row(
+                difference.table,
+                escape(difference.key),
+                difference.column,
+                escape(str(difference.stored)),
+                escape(str(difference.expected)),
+            )
+        out.print(table)
+        if len(report.differences) > 50:
+            out.print(f"... and {report.total - 50:,} more")
+    if report.markers_missing or report.markers_extra:
+        out.print(f"activity markers: {report.markers_missing:,} missing, {report.markers_extra:,} extra")
+    if report.clean:
+        out.print(f"[green]the aggregates match the sources[/green] ({report.documents:,} documents)")
+    elif report.applied:
+        out.print(f"[yellow]{report.total:,} difference(s) fixed[/yellow] ({report.documents:,} documents)")
+    else:
+        out.print(f"[red]{report.total:,} difference(s)[/red]; run with --apply to fix them")
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def demo(
+    businesses: Annotated[
+        int, typer.Option(min=10, max=2_000_000, help="Businesses in the synthetic business registry")
+    ] = 2_000,
+    invoices: Annotated[
+        int, typer.Option(min=0, max=10_000_000, help="Documents (invoices and receipts) to issue and sign")
+    ] = 20_000,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed on an empty database gives the same country")
+    ] = 2026,
+) -> None:
+    """Fill the database with a synthetic country (all 34 provinces) so the dashboard has life in it.
+
+    The data are made up. Registrations go through the real services and every document is
+    really signed; PDFs are rendered on first read. Refused in production.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from invoicing import demo as demo_data
+    from invoicing.config import Environment
+
+    settings = get_settings()
+    if settings.env is Environment.PRODUCTION:
+        console.print(
+            "[red]hoadon demo writes synthetic businesses and invoices; refused in production[/red]"
+        )
+        raise typer.Exit(code=2)
+    if not settings.sandbox_enabled:
+        console.print(
+            "[red]hoadon demo needs the sandbox CA (HOADON_SANDBOX) to give businesses certificates[/red]"
+        )
+        raise typer.Exit(code=2)
+    database = _adoption_database()
+    keyring = load_keyring(settings)
+    bars = Progress(
+        TextColumn("[bold]{task.description:<13}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+    current: list[TaskID] = []
+
+    def start(stage: str, total: int) -> None:
+        current[:] = [bars.add_task(stage, total=total)]
+
+    try:
+        with bars:
+            report = demo_data.run_demo(
+                database,
+                keyring=keyring,
+                plan=demo_data.DemoPlan(businesses=businesses, invoices=invoices, seed=seed),
+                provider_tax_code=settings.provider_tax_code,
+                progress=demo_data.Progress(start=start, advance=lambda n: bars.advance(current[0], n)),
+            )
+    except HoadonError as error:
+        console.print(f"[red]{escape(error.detail)}[/red]")
+        raise typer.Exit(code=1) from None
+    table = Table(
+        "registry",
+        "submitted",
+        "accepted",
+        "rejected",
+        "claimed",
+        "issuing",
+        "invoices",
+        "receipts",
+        "cancelled",
+        title="synthetic data",
+    )
+    table.add_row(
+        *(
+            f"{value:,}"
+            for value in (
+                report.registry_rows,
+                report.submitted,
+                report.accepted,
+                report.rejected,
+                report.claimed,
+                report.issuers,
+                report.invoices,
+                report.receipts,
+                report.cancelled,
+            )
+        )
+    )
+    Console().print(table)
+    console.print(f"open {settings.base_url}/dashboard and sign in with an official's token")

@@ -74,6 +74,14 @@ class InlineDispatcher:
         return True
 
 
+class DeferredDispatcher:
+    """Sends nothing: the work stays marked owed in the database, for the first read or the
+    worker's sweeper to do. For bulk loads (``hoadon demo``) that must not render every PDF now."""
+
+    def send(self, name: str, kwargs: dict[str, Any]) -> bool:
+        return False
+
+
 class RedisDispatcher:
     """Sends to the RQ queue. If Redis is down the job is not lost: its work is still marked
     pending in the database, and the worker's sweeper (or the first read) picks it up."""
