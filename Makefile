@@ -29,8 +29,9 @@ run: migrate
 
 serve: run
 
+# Two workers (pytest-xdist), one per core; each has its own databases.
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["issuance.py", "pdf.py", "load.py"]
+BENCHMARKS = ["issuance.py", "pdf.py", "adoption.py", "load.py"]
 
 
 def main() -> int:

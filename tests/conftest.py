@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -115,6 +116,17 @@ def client(settings: Settings, database: Database) -> Iterator[TestClient]:
         yield test_client
 
 
+def _database_of_this_worker(url: str) -> str:
+    """Each pytest-xdist worker flushes a Redis database of its own: gw0 the configured one, gw1
+    the one below it, and so on."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    parts = urlsplit(url)
+    base = int(parts.path.lstrip("/") or 0)
+    if worker > base:
+        pytest.fail(f"{url}: too few Redis databases below {base} for pytest-xdist worker gw{worker}")
+    return urlunsplit(parts._replace(path=f"/{base - worker}"))
+
+
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     """A real Redis database of its own (HOADON_TEST_REDIS_URL), flushed before and after."""
@@ -123,7 +135,8 @@ def redis_url() -> Iterator[str]:
     url = os.environ.get("HOADON_TEST_REDIS_URL")
     if not url:
         unavailable("Redis not configured: set HOADON_TEST_REDIS_URL")
-    client = redis.Redis.from_url(url)  # type: ignore[arg-type]
+    url = _database_of_this_worker(url)  # type: ignore[arg-type]
+    client = redis.Redis.from_url(url)
     try:
         client.ping()
     except redis.RedisError as error:
