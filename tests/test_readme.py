@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from invoicing.cli import app
 from invoicing.config import Settings
+from invoicing.main import create_app
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -32,3 +33,13 @@ def test_cli_commands_named_in_the_readme_exist() -> None:
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, (command, result.output)
         assert " ".join(command) in README
+
+
+def test_every_api_path_is_in_the_api_overview(settings: Settings) -> None:
+    def shape(path: str) -> str:
+        return re.sub(r"\{[^}]*\}", "{}", path)
+
+    overview = README[README.index("## API overview") : README.index("### Walk-through")]
+    named = {shape(path) for path in re.findall(r"(/[a-z0-9/{}._-]*[a-z0-9}])", overview)}
+    paths = {shape(path) for path in create_app(settings).openapi()["paths"]}
+    assert paths - named == set()
