@@ -117,14 +117,20 @@ def _add_invoices(
     """``count`` invoices: each business's first one (``with_firsts``), then random later ones."""
     from dataclasses import replace
 
-    from invoicing.adoption.aggregates import fold
+    from invoicing.adoption.aggregates import SLOTS, fold
 
     began = time.perf_counter()
     batch: list[Any] = []
+    # Live issuance commits one invoice at a time, each into a random slot, so even 10,000
+    # invoices fill every slot of a busy key; so do these bulk transactions, in turn.
+    per_transaction = max(1, min(5000, -(-count // SLOTS)))
+    flushed = 0
 
     def flush() -> None:
+        nonlocal flushed
         with database.transaction() as session:
-            fold(session, batch)
+            fold(session, batch, slot=flushed % SLOTS)
+        flushed += 1
         batch.clear()
 
     planned = (
@@ -143,7 +149,7 @@ def _add_invoices(
             batch.append(
                 replace(first, issue_date=issued, issued=1, amount=rng.randrange(100_000, 50_000_000))
             )
-        if len(batch) == 5000:
+        if len(batch) == per_transaction:
             flush()
     if batch:
         flush()
