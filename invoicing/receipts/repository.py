@@ -69,3 +69,15 @@ def documents_of_series(session: Session, series_id: uuid.UUID) -> dict[uuid.UUI
         select(Receipt.id, Receipt.number, Receipt.signed_xml).where(Receipt.series_id == series_id)
     )
     return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def find_by_number(
+    session: Session, *, seller_tax_code: str, template: str, symbol: str, number: int
+) -> Receipt | None:
+    statement = select(Receipt).where(
+        Receipt.seller_tax_code == seller_tax_code,
+        Receipt.template == template,
+        Receipt.symbol == symbol,
+        Receipt.number == number,
+    )
+    return session.exec(statement).first()

@@ -230,6 +230,15 @@ def find_for_lookup(session: Session, receipt_id: uuid.UUID) -> Receipt | None:
     return repository.get_any(session, receipt_id)
 
 
+def find_issued(
+    session: Session, *, seller_tax_code: str, template: str, symbol: str, number: int
+) -> Receipt | None:
+    """The stored receipt behind a (collector, template, series, number) — for public verification."""
+    return repository.find_by_number(
+        session, seller_tax_code=seller_tax_code, template=template, symbol=symbol, number=number
+    )
+
+
 def documents_of_series(session: Session, series_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, bytes]]:
     """The stored receipts of a series, for recomputing its chain."""
     return repository.documents_of_series(session, series_id)

@@ -30,7 +30,7 @@ class RelatedDocumentRead(BaseModel):
 
 
 class VerifiedDocument(BaseModel):
-    kind: str = Field(description="vat_invoice, sales_invoice")
+    kind: str = Field(description="vat_invoice, sales_invoice, receipt (or unknown)")
     seller_tax_code: str | None
     seller_name: str | None
     template: str | None

@@ -1,4 +1,4 @@
-"""Verification of an uploaded invoice: every check reported on its own, none skipped silently."""
+"""Verification of an uploaded invoice or receipt: every check reported on its own, none skipped silently."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 
 from cryptography import x509
 from lxml import etree
@@ -17,7 +18,8 @@ from invoicing.businesses import service as businesses
 from invoicing.certificates import service as certificates
 from invoicing.invoices import service as invoices
 from invoicing.keyring import Keyring
-from invoicing.models import Invoice, InvoiceStatus
+from invoicing.models import Invoice, InvoiceStatus, Receipt, ReceiptStatus
+from invoicing.receipts import service as receipts
 from invoicing.verification.schemas import (
     Check,
     CheckResult,
@@ -32,12 +34,54 @@ LEGACY_SHA1_BEFORE = date(2022, 7, 1)
 XMLDSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
 _AUTHORITY_CODE = re.compile(r"^00[0-9A-F]{32}$")
 _KINDS = {"1": "vat_invoice", "2": "sales_invoice"}
-STATUS_DETAIL = {
+STATUS_DETAIL: dict[StrEnum, str] = {
     InvoiceStatus.ISSUED: "issued and in force",
     InvoiceStatus.ADJUSTED: "in force, with adjustments",
     InvoiceStatus.REPLACED: "replaced by another invoice",
     InvoiceStatus.CANCELLED: "cancelled",
+    ReceiptStatus.ISSUED: "issued and in force",
+    ReceiptStatus.CANCELLED: "cancelled",
 }
+_IN_FORCE = {InvoiceStatus.ISSUED, InvoiceStatus.ADJUSTED, ReceiptStatus.ISSUED}
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where an invoice (``HDon``) or a receipt (``BLai``, DOMAIN.md decision 13) keeps each fact."""
+
+    noun: str
+    root: str
+    data: str
+    template: str
+    symbol: str
+    number: str
+    seller: str
+    total: str
+
+    def general(self, name: str) -> str:
+        return f"{self.data}/TTChung/{name}"
+
+
+INVOICE = _Layout(
+    noun="invoice",
+    root="HDon",
+    data="DLHDon",
+    template="KHMSHDon",
+    symbol="KHHDon",
+    number="SHDon",
+    seller="DLHDon/NDHDon/NBan",
+    total="DLHDon/NDHDon/TToan/TgTTTBSo",
+)
+RECEIPT = _Layout(
+    noun="receipt",
+    root="BLai",
+    data="DLBLai",
+    template="KHMSBLai",
+    symbol="KHBLai",
+    number="SBLai",
+    seller="DLBLai/NDBLai/NThu",
+    total="DLBLai/NDBLai/TToan/TgTien",
+)
 
 
 @dataclass
@@ -78,34 +122,54 @@ def _signature(slot: etree._Element | None) -> etree._Element | None:
     return slot.find(f"{{{XMLDSIG_NS}}}Signature")
 
 
+def _stored(
+    session: Session,
+    layout: _Layout,
+    *,
+    seller_tax_code: str | None,
+    template: str | None,
+    symbol: str | None,
+    number: int | None,
+) -> Invoice | Receipt | None:
+    if not (seller_tax_code and template and symbol and number):
+        return None
+    find = receipts.find_issued if layout is RECEIPT else invoices.find_issued
+    return find(session, seller_tax_code=seller_tax_code, template=template, symbol=symbol, number=number)
+
+
 def verify_document(session: Session, *, keyring: Keyring, data: bytes) -> VerificationReport:
     """Raises signing.InvalidXML for what is not safe, well-formed XML; reports everything else."""
     root = signing.parse_xml(data)
+    layout = RECEIPT if root.tag == RECEIPT.root else INVOICE
     report = _Report()
-    issue_date = _date(element_text(root, "DLHDon/TTChung/NLap"))
-    template = element_text(root, "DLHDon/TTChung/KHMSHDon")
-    symbol = element_text(root, "DLHDon/TTChung/KHHDon")
-    number = _int(element_text(root, "DLHDon/TTChung/SHDon"))
-    seller_tax_code = element_text(root, "DLHDon/NDHDon/NBan/MST")
+    issue_date = _date(element_text(root, layout.general("NLap")))
+    template = element_text(root, layout.general(layout.template))
+    symbol = element_text(root, layout.general(layout.symbol))
+    number = _int(element_text(root, layout.general(layout.number)))
+    seller_tax_code = element_text(root, f"{layout.seller}/MST")
     authority_code = element_text(root, "MCCQT")
     document = VerifiedDocument(
-        kind=_KINDS.get(template or "", "unknown"),
+        kind="receipt" if layout is RECEIPT else _KINDS.get(template or "", "unknown"),
         seller_tax_code=seller_tax_code,
-        seller_name=element_text(root, "DLHDon/NDHDon/NBan/Ten"),
+        seller_name=element_text(root, f"{layout.seller}/Ten"),
         template=template,
         series=symbol,
         number=number,
         issue_date=issue_date,
-        currency=element_text(root, "DLHDon/TTChung/DVTTe"),
-        total=element_text(root, "DLHDon/NDHDon/TToan/TgTTTBSo"),
+        currency=element_text(root, layout.general("DVTTe")),
+        total=element_text(root, layout.total),
         authority_code=authority_code,
         status=None,
         signed_at=None,
     )
 
-    data_element = root.find("DLHDon")
-    if root.tag != "HDon" or data_element is None or not data_element.get("Id"):
-        report.add("format", CheckResult.FAILED, "not an invoice: expected HDon/DLHDon[@Id]")
+    data_element = root.find(layout.data)
+    if root.tag != layout.root or data_element is None or not data_element.get("Id"):
+        report.add(
+            "format",
+            CheckResult.FAILED,
+            "not an invoice or a receipt: expected HDon/DLHDon[@Id] or BLai/DLBLai[@Id]",
+        )
         report.not_run(
             "seller_signature",
             "seller_certificate",
@@ -113,21 +177,31 @@ def verify_document(session: Session, *, keyring: Keyring, data: bytes) -> Verif
             "registration",
             "stored_copy",
             "status",
-            because="the document is not an invoice",
+            because="the document is not an invoice or a receipt",
         )
         return VerificationReport(valid=False, checks=report.checks, document=document)
     if None in (template, symbol, number, seller_tax_code, issue_date):
-        report.add("format", CheckResult.FAILED, "KHMSHDon, KHHDon, SHDon, NLap and NBan/MST are required")
+        seller_path = layout.seller.split("/")[-1]
+        report.add(
+            "format",
+            CheckResult.FAILED,
+            f"{layout.template}, {layout.symbol}, {layout.number}, NLap and {seller_path}/MST are required",
+        )
     else:
         report.add(
-            "format", CheckResult.PASSED, "an HDon invoice with template, series, number, date and seller"
+            "format",
+            CheckResult.PASSED,
+            f"a {layout.root} {layout.noun} with template, series, number, date and seller",
         )
     data_id = data_element.get("Id", "")
 
-    seller = _check_seller_signature(root, report, data_element, data_id, issue_date)
+    seller = _check_seller_signature(root, report, layout, data_element, data_id, issue_date)
     if seller is not None:
         document.signed_at = seller.signing_time
-    _check_authority(root, report, keyring, data_element, data_id, authority_code, symbol)
+    if layout is RECEIPT:
+        report.add("authority", CheckResult.NOT_APPLICABLE, "a receipt carries no authority code")
+    else:
+        _check_authority(root, report, keyring, data_element, data_id, authority_code, symbol)
 
     business = businesses.find_by_tax_code(session, seller_tax_code) if seller_tax_code else None
     if business is None:
@@ -143,36 +217,43 @@ def verify_document(session: Session, *, keyring: Keyring, data: bytes) -> Verif
     )
 
     stored = (
-        invoices.find_issued(
-            session, seller_tax_code=seller_tax_code, template=template, symbol=symbol, number=number
+        _stored(
+            session, layout, seller_tax_code=seller_tax_code, template=template, symbol=symbol, number=number
         )
-        if business and seller_tax_code and template and symbol and number
+        if business
         else None
     )
-    _check_stored_copy(report, root, data, stored)
+    _check_stored_copy(report, layout, root, data, stored)
     if stored is None:
         report.add("status", CheckResult.NOT_RUN, "no stored copy to read the status from")
     else:
         document.status = stored.status.value
-        document.related = [
-            RelatedDocumentRead(
-                role=item.role,
-                series=item.series,
-                number=item.number,
-                issue_date=item.issue_date,
-                verify_url=f"/verify/{item.lookup_code}",
-            )
-            for item in invoices.related_documents(session, stored)
-        ]
-        in_force = stored.status in (InvoiceStatus.ISSUED, InvoiceStatus.ADJUSTED)
+        if isinstance(stored, Invoice):
+            document.related = [
+                RelatedDocumentRead(
+                    role=item.role,
+                    series=item.series,
+                    number=item.number,
+                    issue_date=item.issue_date,
+                    verify_url=f"/verify/{item.lookup_code}",
+                )
+                for item in invoices.related_documents(session, stored)
+            ]
         report.add(
-            "status", CheckResult.PASSED if in_force else CheckResult.FAILED, STATUS_DETAIL[stored.status]
+            "status",
+            CheckResult.PASSED if stored.status in _IN_FORCE else CheckResult.FAILED,
+            STATUS_DETAIL[stored.status],
         )
     return VerificationReport(valid=report.valid, checks=report.checks, document=document)
 
 
 def _check_seller_signature(
-    root: etree._Element, report: _Report, data_element: etree._Element, data_id: str, issue_date: date | None
+    root: etree._Element,
+    report: _Report,
+    layout: _Layout,
+    data_element: etree._Element,
+    data_id: str,
+    issue_date: date | None,
 ) -> signing.VerifiedSignature | None:
     signature = _signature(root.find("DSCKS/NBan"))
     if signature is None:
@@ -185,10 +266,14 @@ def _check_seller_signature(
         report.add("seller_signature", CheckResult.FAILED, str(error))
         return None
     if not any(element is data_element for element in verified.signed_elements):
-        report.add("seller_signature", CheckResult.FAILED, f"the signature does not cover DLHDon ({data_id})")
+        report.add(
+            "seller_signature", CheckResult.FAILED, f"the signature does not cover {layout.data} ({data_id})"
+        )
         return None
     report.add(
-        "seller_signature", CheckResult.PASSED, f"valid {verified.signature_algorithm} signature over DLHDon"
+        "seller_signature",
+        CheckResult.PASSED,
+        f"valid {verified.signature_algorithm} signature over {layout.data}",
     )
     return verified
 
@@ -275,10 +360,14 @@ def _check_authority(
     )
 
 
-def _check_stored_copy(report: _Report, root: etree._Element, data: bytes, stored: Invoice | None) -> None:
+def _check_stored_copy(
+    report: _Report, layout: _Layout, root: etree._Element, data: bytes, stored: Invoice | Receipt | None
+) -> None:
     if stored is None:
         report.add(
-            "stored_copy", CheckResult.FAILED, "hoadon holds no invoice with this seller, series and number"
+            "stored_copy",
+            CheckResult.FAILED,
+            f"hoadon holds no {layout.noun} with this seller, series and number",
         )
         return
     if hashlib.sha256(data).hexdigest() == stored.sha256:
@@ -288,4 +377,6 @@ def _check_stored_copy(report: _Report, root: etree._Element, data: bytes, store
     if etree.tostring(stored_root, method="c14n") == etree.tostring(root, method="c14n"):
         report.add("stored_copy", CheckResult.PASSED, "identical to the stored signed XML once canonicalised")
         return
-    report.add("stored_copy", CheckResult.FAILED, "differs from the invoice hoadon stored under this number")
+    report.add(
+        "stored_copy", CheckResult.FAILED, f"differs from the {layout.noun} hoadon stored under this number"
+    )
