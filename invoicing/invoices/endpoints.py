@@ -14,7 +14,7 @@ from invoicing.auth.dependencies import BusinessDep
 from invoicing.auth.principals import BusinessPrincipal
 from invoicing.db import SessionDep
 from invoicing.decimals import plain_number
-from invoicing.errors import ServiceUnavailable
+from invoicing.downloads import PDF_RESPONSES, XML_RESPONSES, pdf_response, xml_response
 from invoicing.idempotency import IdempotencyKeyHeader, run_idempotent
 from invoicing.invoices import corrections, service
 from invoicing.invoices.repository import InvoiceFilter
@@ -42,11 +42,6 @@ from invoicing.problems import problem_responses
 from invoicing.series.rules import split_series
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
-
-
-class PdfRenderingFailed(ServiceUnavailable):
-    type_slug = "pdf-rendering-failed"
-    title = "The PDF could not be rendered"
 
 
 def invoice_read(invoice: Invoice, *, pdf_status: RenditionStatus = RenditionStatus.PENDING) -> InvoiceRead:
@@ -225,35 +220,20 @@ def get_invoice(invoice_id: uuid.UUID, session: SessionDep, business: BusinessDe
 @router.get(
     "/{invoice_id}/xml",
     response_class=Response,
-    responses={200: {"content": {"application/xml": {}}}, **problem_responses(401, 403, 404)},
+    responses=XML_RESPONSES,
     summary="The signed XML, byte for byte as stored",
 )
 def get_invoice_xml(invoice_id: uuid.UUID, session: SessionDep, business: BusinessDep) -> Response:
     invoice = service.get_invoice(session, business, invoice_id)
-    filename = service.xml_filename(invoice)
-    return Response(
-        content=invoice.signed_xml,
-        media_type="application/xml",
-        headers={
-            "ETag": f'"{invoice.sha256}"',
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, max-age=31536000, immutable",
-        },
+    return xml_response(
+        signed_xml=invoice.signed_xml, sha256=invoice.sha256, filename=service.xml_filename(invoice)
     )
 
 
 @router.get(
     "/{invoice_id}/pdf",
     response_class=Response,
-    responses={
-        200: {
-            "content": {"application/pdf": {}},
-            "description": "The PDF/A-3b, with the signed XML attached",
-        },
-        202: {"description": "Still rendering; retry after Retry-After seconds"},
-        304: {"description": "Unchanged since the ETag you sent"},
-        **problem_responses(401, 403, 404, 503),
-    },
+    responses=PDF_RESPONSES,
     summary="The invoice as PDF/A-3b with its signed XML attached",
 )
 def get_invoice_pdf(
@@ -271,28 +251,7 @@ def get_invoice_pdf(
         base_url=request.app.state.settings.base_url,
         invoice_id=invoice_id,
     )
-    if rendered.status is RenditionStatus.FAILED:
-        raise PdfRenderingFailed(
-            "rendering this PDF failed three times; an operator can retry it with `hoadon jobs retry`"
-        )
-    if rendered.pdf is None or rendered.sha256 is None:
-        return JSONResponse(
-            {"status": "pending", "detail": "the PDF is being rendered"},
-            status_code=status.HTTP_202_ACCEPTED,
-            headers={"Retry-After": "2"},
-        )
-    etag = f'"{rendered.sha256}"'
-    if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-    return Response(
-        content=rendered.pdf,
-        media_type="application/pdf",
-        headers={
-            "ETag": etag,
-            "Content-Disposition": f'inline; filename="{rendered.filename}"',
-            "Cache-Control": "private, max-age=0, must-revalidate",
-        },
-    )
+    return pdf_response(rendered, if_none_match=if_none_match)
 
 
 def _correct(

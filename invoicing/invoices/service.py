@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 import pdf
 import signing
-from invoicing import jobs
 from invoicing.adoption import service as adoption
 from invoicing.audit.service import record_event
 from invoicing.auth.principals import BusinessPrincipal
@@ -513,53 +512,40 @@ def _render(
         qr_payload_url=qr_url(invoice, keyring=keyring, base_url=base_url),
         lookup_url=f"{base_url}/verify/{lookup_code(invoice)}",
     )
-    try:
-        page = invoice_page(signed_xml=invoice.signed_xml, extras=extras)
-        rendered = pdf.render_invoice(
-            page=page, attachment=invoice.signed_xml, attachment_name=xml_filename(invoice)
-        )
-    except (pdf.RenderError, ValueError) as error:
-        renditions.record_failure(session, rendition, error=f"{type(error).__name__}: {error}")
-        return
-    renditions.store_pdf(session, rendition, pdf=rendered)
+    renditions.render_into(
+        session,
+        rendition,
+        render=lambda: pdf.render_invoice(
+            page=invoice_page(signed_xml=invoice.signed_xml, extras=extras),
+            attachment=invoice.signed_xml,
+            attachment_name=xml_filename(invoice),
+        ),
+    )
 
 
 def render_pdf(session: Session, *, keyring: Keyring, base_url: str, invoice_id: uuid.UUID) -> None:
-    """The job: idempotent, so a duplicate delivery finds the PDF rendered and does nothing."""
-    rendition = renditions.get_rendition(
-        session, document_type=RENDITION_TYPE, document_id=invoice_id, lock=True
-    )
     invoice = repository.get_any(session, invoice_id)
-    if rendition is None or invoice is None or rendition.status is not RenditionStatus.PENDING:
+    if invoice is None:
         return
-    _render(session, invoice, rendition, keyring=keyring, base_url=base_url)
-
-
-@dataclass(frozen=True)
-class InvoicePdf:
-    status: RenditionStatus
-    pdf: bytes | None
-    sha256: str | None
-    filename: str
+    renditions.run_render_job(
+        session,
+        document_type=RENDITION_TYPE,
+        document_id=invoice_id,
+        render=lambda rendition: _render(session, invoice, rendition, keyring=keyring, base_url=base_url),
+    )
 
 
 def invoice_pdf(
     session: Session, principal: BusinessPrincipal, *, keyring: Keyring, base_url: str, invoice_id: uuid.UUID
-) -> InvoicePdf:
+) -> renditions.DocumentPdf:
     invoice = get_invoice(session, principal, invoice_id)
-    rendition = renditions.get_rendition(
-        session, document_type=RENDITION_TYPE, document_id=invoice.id, lock=True
+    return renditions.pdf_when_read(
+        session,
+        document_type=RENDITION_TYPE,
+        document_id=invoice.id,
+        filename=xml_filename(invoice).removesuffix(".xml") + ".pdf",
+        render=lambda rendition: _render(session, invoice, rendition, keyring=keyring, base_url=base_url),
     )
-    if rendition is None:
-        raise InvoiceNotFound(f"invoice {invoice_id} has no rendition")
-    # Owed and asked for: the embedded default renders it now; with a queue it is sent again
-    # (idempotently), and rendered here after all if the queue is down.
-    if rendition.status is RenditionStatus.PENDING and (
-        jobs.runs_inline(session) or not renditions.requeue_now(session, rendition)
-    ):
-        _render(session, invoice, rendition, keyring=keyring, base_url=base_url)
-    filename = xml_filename(invoice).removesuffix(".xml") + ".pdf"
-    return InvoicePdf(status=rendition.status, pdf=rendition.pdf, sha256=rendition.sha256, filename=filename)
 
 
 def xml_filename(invoice: Invoice) -> str:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from invoicing.auth.dependencies import BusinessDep
 from invoicing.db import SessionDep
 from invoicing.decimals import plain_number
-from invoicing.errors import ServiceUnavailable
+from invoicing.downloads import PDF_RESPONSES, XML_RESPONSES, pdf_response, xml_response
 from invoicing.idempotency import IdempotencyKeyHeader, run_idempotent
 from invoicing.keyring import KeyringDep
 from invoicing.models import Receipt, RenditionStatus
@@ -22,11 +22,6 @@ from invoicing.receipts.repository import ReceiptFilter
 from invoicing.receipts.schemas import FeeLineRead, PayerRead, ReceiptCreate, ReceiptList, ReceiptRead
 
 router = APIRouter(prefix="/v1/receipts", tags=["receipts"])
-
-
-class PdfRenderingFailed(ServiceUnavailable):
-    type_slug = "pdf-rendering-failed"
-    title = "The PDF could not be rendered"
 
 
 def receipt_read(receipt: Receipt, *, pdf_status: RenditionStatus = RenditionStatus.PENDING) -> ReceiptRead:
@@ -122,60 +117,20 @@ def get_receipt(receipt_id: uuid.UUID, session: SessionDep, business: BusinessDe
 @router.get(
     "/{receipt_id}/xml",
     response_class=Response,
-    responses={200: {"content": {"application/xml": {}}}, **problem_responses(401, 403, 404)},
+    responses=XML_RESPONSES,
     summary="The signed receipt XML (BLai), byte for byte as stored",
 )
 def get_receipt_xml(receipt_id: uuid.UUID, session: SessionDep, business: BusinessDep) -> Response:
     receipt = service.get_receipt(session, business, receipt_id)
-    return Response(
-        content=receipt.signed_xml,
-        media_type="application/xml",
-        headers={
-            "ETag": f'"{receipt.sha256}"',
-            "Content-Disposition": f'attachment; filename="{service.xml_filename(receipt)}"',
-            "Cache-Control": "private, max-age=31536000, immutable",
-        },
-    )
-
-
-def pdf_response(rendered: service.ReceiptPdf, *, if_none_match: str | None) -> Response:
-    """200 with an ETag (304 when it matches), 202 while rendering, 503 once rendering gave up."""
-    if rendered.status is RenditionStatus.FAILED:
-        raise PdfRenderingFailed(
-            "rendering this PDF failed three times; an operator can retry it with `hoadon jobs retry`"
-        )
-    if rendered.pdf is None or rendered.sha256 is None:
-        return JSONResponse(
-            {"status": "pending", "detail": "the PDF is being rendered"},
-            status_code=status.HTTP_202_ACCEPTED,
-            headers={"Retry-After": "2"},
-        )
-    etag = f'"{rendered.sha256}"'
-    if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-    return Response(
-        content=rendered.pdf,
-        media_type="application/pdf",
-        headers={
-            "ETag": etag,
-            "Content-Disposition": f'inline; filename="{rendered.filename}"',
-            "Cache-Control": "private, max-age=0, must-revalidate",
-        },
+    return xml_response(
+        signed_xml=receipt.signed_xml, sha256=receipt.sha256, filename=service.xml_filename(receipt)
     )
 
 
 @router.get(
     "/{receipt_id}/pdf",
     response_class=Response,
-    responses={
-        200: {
-            "content": {"application/pdf": {}},
-            "description": "The PDF/A-3b, with the signed XML attached",
-        },
-        202: {"description": "Still rendering; retry after Retry-After seconds"},
-        304: {"description": "Unchanged since the ETag you sent"},
-        **problem_responses(401, 403, 404, 503),
-    },
+    responses=PDF_RESPONSES,
     summary="The receipt as PDF/A-3b with its signed XML attached",
 )
 def get_receipt_pdf(

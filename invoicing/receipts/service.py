@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -14,7 +13,6 @@ from sqlmodel import Session
 
 import pdf
 import signing
-from invoicing import jobs
 from invoicing.adoption import service as adoption
 from invoicing.audit.service import record_event
 from invoicing.auth.principals import BusinessPrincipal
@@ -266,50 +264,37 @@ def _render(
     lookup_url = f"{base_url}/verify/{receipt.id}"
     payload = sign_qr_payload(keyring.authority, qr_facts(receipt))
     extras = PageExtras(qr_payload_url=f"{lookup_url}?q={payload}", lookup_url=lookup_url)
-    try:
-        page = receipt_page(signed_xml=receipt.signed_xml, extras=extras)
-        rendered = pdf.render_receipt(
-            page=page, attachment=receipt.signed_xml, attachment_name=xml_filename(receipt)
-        )
-    except (pdf.RenderError, ValueError) as error:
-        renditions.record_failure(session, rendition, error=f"{type(error).__name__}: {error}")
-        return
-    renditions.store_pdf(session, rendition, pdf=rendered)
+    renditions.render_into(
+        session,
+        rendition,
+        render=lambda: pdf.render_receipt(
+            page=receipt_page(signed_xml=receipt.signed_xml, extras=extras),
+            attachment=receipt.signed_xml,
+            attachment_name=xml_filename(receipt),
+        ),
+    )
 
 
 def render_pdf(session: Session, *, keyring: Keyring, base_url: str, receipt_id: uuid.UUID) -> None:
-    """The job: idempotent, so a duplicate delivery finds the PDF rendered and does nothing."""
-    rendition = renditions.get_rendition(
-        session, document_type=RENDITION_TYPE, document_id=receipt_id, lock=True
-    )
     receipt = repository.get_any(session, receipt_id)
-    if rendition is None or receipt is None or rendition.status is not RenditionStatus.PENDING:
+    if receipt is None:
         return
-    _render(session, receipt, rendition, keyring=keyring, base_url=base_url)
-
-
-@dataclass(frozen=True)
-class ReceiptPdf:
-    status: RenditionStatus
-    pdf: bytes | None
-    sha256: str | None
-    filename: str
+    renditions.run_render_job(
+        session,
+        document_type=RENDITION_TYPE,
+        document_id=receipt_id,
+        render=lambda rendition: _render(session, receipt, rendition, keyring=keyring, base_url=base_url),
+    )
 
 
 def receipt_pdf(
     session: Session, principal: BusinessPrincipal, *, keyring: Keyring, base_url: str, receipt_id: uuid.UUID
-) -> ReceiptPdf:
+) -> renditions.DocumentPdf:
     receipt = get_receipt(session, principal, receipt_id)
-    rendition = renditions.get_rendition(
-        session, document_type=RENDITION_TYPE, document_id=receipt.id, lock=True
+    return renditions.pdf_when_read(
+        session,
+        document_type=RENDITION_TYPE,
+        document_id=receipt.id,
+        filename=xml_filename(receipt).removesuffix(".xml") + ".pdf",
+        render=lambda rendition: _render(session, receipt, rendition, keyring=keyring, base_url=base_url),
     )
-    if rendition is None:
-        raise ReceiptNotFound(f"receipt {receipt_id} has no rendition")
-    # Owed and asked for: the embedded default renders it now; with a queue it is sent again
-    # (idempotently), and rendered here after all if the queue is down.
-    if rendition.status is RenditionStatus.PENDING and (
-        jobs.runs_inline(session) or not renditions.requeue_now(session, rendition)
-    ):
-        _render(session, receipt, rendition, keyring=keyring, base_url=base_url)
-    filename = xml_filename(receipt).removesuffix(".xml") + ".pdf"
-    return ReceiptPdf(status=rendition.status, pdf=rendition.pdf, sha256=rendition.sha256, filename=filename)

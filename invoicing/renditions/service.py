@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import Session
 
+import pdf
 from invoicing import jobs
+from invoicing.errors import NotFound
 from invoicing.models import Rendition, RenditionStatus
 from invoicing.models.base import utcnow
 from invoicing.renditions import repository
@@ -99,3 +103,56 @@ def retry_failed(session: Session) -> int:
         session.add(rendition)
         _send(session, rendition.document_type, rendition.document_id)
     return len(failed)
+
+
+def render_into(session: Session, rendition: Rendition, *, render: Callable[[], bytes]) -> None:
+    """Store what ``render`` makes, or record why it could not (``hoadon jobs retry`` after three)."""
+    try:
+        rendered = render()
+    except (pdf.RenderError, ValueError) as error:
+        record_failure(session, rendition, error=f"{type(error).__name__}: {error}")
+        return
+    store_pdf(session, rendition, pdf=rendered)
+
+
+def run_render_job(
+    session: Session,
+    *,
+    document_type: str,
+    document_id: uuid.UUID,
+    render: Callable[[Rendition], None],
+) -> None:
+    """The job: idempotent, so a duplicate delivery finds the PDF rendered and does nothing."""
+    rendition = get_rendition(session, document_type=document_type, document_id=document_id, lock=True)
+    if rendition is None or rendition.status is not RenditionStatus.PENDING:
+        return
+    render(rendition)
+
+
+@dataclass(frozen=True)
+class DocumentPdf:
+    status: RenditionStatus
+    pdf: bytes | None
+    sha256: str | None
+    filename: str
+
+
+def pdf_when_read(
+    session: Session,
+    *,
+    document_type: str,
+    document_id: uuid.UUID,
+    filename: str,
+    render: Callable[[Rendition], None],
+) -> DocumentPdf:
+    """The PDF of a document its reader may see; rendered now if it is owed and cannot be queued."""
+    rendition = get_rendition(session, document_type=document_type, document_id=document_id, lock=True)
+    if rendition is None:
+        raise NotFound(f"{document_type} {document_id} has no rendition")
+    # Owed and asked for: the embedded default renders it now; with a queue it is sent again
+    # (idempotently), and rendered here after all if the queue is down.
+    if rendition.status is RenditionStatus.PENDING and (
+        jobs.runs_inline(session) or not requeue_now(session, rendition)
+    ):
+        render(rendition)
+    return DocumentPdf(status=rendition.status, pdf=rendition.pdf, sha256=rendition.sha256, filename=filename)
