@@ -19,7 +19,7 @@ from invoicing.audit.service import events_for, record_event
 from invoicing.auth.principals import BusinessPrincipal
 from invoicing.businesses import service as businesses
 from invoicing.certificates import service as certificates
-from invoicing.errors import Conflict
+from invoicing.errors import Conflict, ValidationFailed
 from invoicing.invoices import repository
 from invoicing.invoices.notices import CANCEL, ErrorNoticeForm, NoticedInvoice, build_error_notice
 from invoicing.invoices.schemas import BuyerIn, InvoiceAdjust, InvoiceCreate, InvoiceReplace
@@ -27,6 +27,7 @@ from invoicing.invoices.service import Correction, InvoiceNotFound, IssueContext
 from invoicing.localities import service as localities
 from invoicing.models import AuditEvent, ErrorNotice, Invoice, InvoiceStatus, Relation
 from invoicing.models.base import utcnow
+from invoicing.receipts import service as receipts
 from invoicing.series import service as series_service
 
 
@@ -48,6 +49,14 @@ class InvoiceAlreadyReplaced(InvoiceNotCorrectable):
 def _locked(session: Session, principal: BusinessPrincipal, invoice_id: uuid.UUID) -> Invoice:
     invoice = repository.get_for_update(session, principal, invoice_id)
     if invoice is None:
+        if receipts.is_own_receipt(session, principal, invoice_id):
+            # A receipt is a voucher, not an invoice (Decree 123 Art. 30): Art. 19's corrections
+            # do not apply to it.
+            raise ValidationFailed(
+                f"{invoice_id} is one of your receipts, not an invoice: receipts cannot be adjusted, "
+                "replaced or cancelled as invoices",
+                field="invoice_id",
+            )
         raise InvoiceNotFound(f"no invoice {invoice_id} for this business")
     return invoice
 

@@ -198,6 +198,10 @@ def issue_receipt(
     return receipt
 
 
+def is_own_receipt(session: Session, principal: BusinessPrincipal, document_id: uuid.UUID) -> bool:
+    return repository.get(session, principal, document_id) is not None
+
+
 def get_receipt(session: Session, principal: BusinessPrincipal, receipt_id: uuid.UUID) -> Receipt:
     receipt = repository.get(session, principal, receipt_id)
     if receipt is None:

@@ -19,6 +19,7 @@ from invoicing.main import create_app
 from invoicing.models import Invoice
 from tests.conftest import Backend
 from tests.helpers import AcceptedBusiness, accepted_business, bearer, invoice_payload, register_series, today
+from tests.receipts import issue, receipt_payload, register_receipt_series
 
 
 @pytest.fixture
@@ -234,6 +235,21 @@ def test_refused_corrections_write_nothing(
     assert response.status_code == status, response.text
     assert response.json()["errors"][0]["field"] == field
     assert _status(client, business, original["id"]) == "issued"
+    listed = client.get("/v1/invoices", headers=bearer(business.api_key)).json()["data"]
+    assert [row["number"] for row in listed] == [1]
+
+
+def test_a_receipt_is_not_the_target_of_an_invoice_correction(
+    client: TestClient, business: AcceptedBusiness, original: dict[str, Any]
+) -> None:
+    receipt = issue(
+        client, business.api_key, receipt_payload(register_receipt_series(client, business.api_key))
+    )
+    for path, body in (("adjust", _decrease()), ("replace", _replacement()), ("cancel", {"reason": "Nhầm"})):
+        response = _post(client, business, f"/v1/invoices/{receipt['id']}/{path}", body)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "invoice_id"
+        assert "receipt" in response.json()["errors"][0]["reason"]
     listed = client.get("/v1/invoices", headers=bearer(business.api_key)).json()["data"]
     assert [row["number"] for row in listed] == [1]
 
