@@ -515,33 +515,19 @@ def demo(
     except HoadonError as error:
         console.print(f"[red]{escape(error.detail)}[/red]")
         raise typer.Exit(code=1) from None
-    table = Table(
-        "registry",
-        "submitted",
-        "accepted",
-        "rejected",
-        "claimed",
-        "issuing",
-        "invoices",
-        "receipts",
-        "cancelled",
-        title="synthetic data",
-    )
-    table.add_row(
-        *(
-            f"{value:,}"
-            for value in (
-                report.registry_rows,
-                report.submitted,
-                report.accepted,
-                report.rejected,
-                report.claimed,
-                report.issuers,
-                report.invoices,
-                report.receipts,
-                report.cancelled,
-            )
-        )
-    )
+    table = Table("synthetic data", Column("count", justify="right"), title="hoadon demo")
+    for label, value in (
+        ("businesses in the registry", report.registry_rows),
+        ("registrations submitted", report.submitted),
+        ("accepted", report.accepted),
+        ("rejected", report.rejected),
+        ("credentials claimed", report.claimed),
+        ("issuing businesses", report.issuers),
+        ("invoices signed", report.invoices),
+        ("receipts signed", report.receipts),
+        ("invoices cancelled", report.cancelled),
+        ("aggregate cells rebuilt for the back-dated history", report.rebuild_fixed),
+    ):
+        table.add_row(label, f"{value:,}")
     Console().print(table)
     console.print(f"open {settings.base_url}/dashboard and sign in with an official's token")

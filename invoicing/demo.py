@@ -130,7 +130,6 @@ class DemoReport:
     invoices: int = 0
     receipts: int = 0
     cancelled: int = 0
-    skipped: int = 0
     rebuild_fixed: int = 0
 
 
