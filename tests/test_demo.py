@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
+from typer.testing import CliRunner
 
 from invoicing import demo
 from invoicing.adoption import service as adoption
+from invoicing.cli import app as cli
+from invoicing.config import Environment, Settings
 from invoicing.db import Database
 from invoicing.invoices import service as invoices
 from invoicing.models import Business, Invoice, Receipt, Registration, RegistrationStatus, Rendition
@@ -122,3 +126,33 @@ def test_a_second_run_adds_a_new_country_beside_the_first(client: TestClient, da
     first = _run(client, database)
     second = _run(client, database)
     assert len(_ids(database, Registration) - before) == first.submitted + second.submitted
+
+
+def test_the_cli_fills_the_database_and_prints_what_it_made(
+    database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("invoicing.cli._database", lambda: database)
+    monkeypatch.setattr("invoicing.cli.get_settings", lambda: settings)
+    before = _ids(database, Registration)
+
+    result = CliRunner().invoke(cli, ["demo", "--businesses", "40", "--invoices", "10", "--seed", "3"])
+
+    assert result.exit_code == 0, result.output
+    assert "registrations submitted" in result.output
+    assert "/dashboard" in result.output
+    assert len(_ids(database, Registration) - before) > 0
+
+
+def test_the_cli_refuses_to_make_up_data_in_production(
+    database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("invoicing.cli._database", lambda: database)
+    production = settings.model_copy(update={"env": Environment.PRODUCTION})
+    monkeypatch.setattr("invoicing.cli.get_settings", lambda: production)
+    before = _ids(database, Registration)
+
+    result = CliRunner().invoke(cli, ["demo", "--businesses", "40", "--invoices", "10"])
+
+    assert result.exit_code == 2
+    assert "refused in production" in result.output
+    assert _ids(database, Registration) == before
