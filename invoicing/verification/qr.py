@@ -16,7 +16,7 @@ from invoicing.authority.qr import QrFacts, QrPayloadError, parse_qr_payload, si
 from invoicing.errors import FieldProblem, ValidationFailed
 from invoicing.invoices import service as invoices
 from invoicing.keyring import Keyring
-from invoicing.models import Invoice, InvoiceStatus
+from invoicing.models import Invoice
 from invoicing.verification.schemas import (
     QrDocument,
     QrFact,
@@ -24,11 +24,10 @@ from invoicing.verification.schemas import (
     QrVerificationReport,
     SignatureResult,
 )
-from invoicing.verification.service import STATUS_DETAIL, element_text
+from invoicing.verification.service import IN_FORCE, STATUS_DETAIL, element_text
 
 MAX_QR_CHARS = 2048
 QR_FIELDS = tuple(f.name for f in fields(QrFacts))
-IN_FORCE = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.ADJUSTED})
 # Only well-shaped facts reach a query: PostgreSQL refuses a NUL in text with an error, and SHDon
 # has at most 8 digits (Decree 123/2020 Art. 10.3), which also keeps a number within INTEGER.
 _QR_SHAPES = {
@@ -227,11 +226,13 @@ def verify_qr(session: Session, *, keyring: Keyring, text: str) -> QrVerificatio
             valid=False,
             detail="signed by the tax authority, but not the invoice hoadon holds under this number",
         )
-    if stored.status not in IN_FORCE:
-        return report(valid=False, detail=f"authentic, but the invoice is {STATUS_DETAIL[stored.status]}")
+    if stored.status.value not in IN_FORCE:
+        return report(
+            valid=False, detail=f"authentic, but the invoice is {STATUS_DETAIL[stored.status.value]}"
+        )
     return report(
         valid=True,
-        detail=f"authentic and matching the stored invoice, which is {STATUS_DETAIL[stored.status]}",
+        detail=f"authentic and matching the stored invoice, which is {STATUS_DETAIL[stored.status.value]}",
     )
 
 

@@ -7,7 +7,6 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 
 from cryptography import x509
 from lxml import etree
@@ -18,7 +17,7 @@ from invoicing.businesses import service as businesses
 from invoicing.certificates import service as certificates
 from invoicing.invoices import service as invoices
 from invoicing.keyring import Keyring
-from invoicing.models import Invoice, InvoiceStatus, Receipt, ReceiptStatus
+from invoicing.models import Invoice, InvoiceStatus, Receipt
 from invoicing.receipts import service as receipts
 from invoicing.verification.schemas import (
     Check,
@@ -34,15 +33,14 @@ LEGACY_SHA1_BEFORE = date(2022, 7, 1)
 XMLDSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
 _AUTHORITY_CODE = re.compile(r"^00[0-9A-F]{32}$")
 _KINDS = {"1": "vat_invoice", "2": "sales_invoice"}
-STATUS_DETAIL: dict[StrEnum, str] = {
-    InvoiceStatus.ISSUED: "issued and in force",
-    InvoiceStatus.ADJUSTED: "in force, with adjustments",
-    InvoiceStatus.REPLACED: "replaced by another invoice",
-    InvoiceStatus.CANCELLED: "cancelled",
-    ReceiptStatus.ISSUED: "issued and in force",
-    ReceiptStatus.CANCELLED: "cancelled",
+# Keyed by the status value: receipts have two of the invoice statuses ("issued", "cancelled").
+STATUS_DETAIL: dict[str, str] = {
+    InvoiceStatus.ISSUED.value: "issued and in force",
+    InvoiceStatus.ADJUSTED.value: "in force, with adjustments",
+    InvoiceStatus.REPLACED.value: "replaced by another invoice",
+    InvoiceStatus.CANCELLED.value: "cancelled",
 }
-_IN_FORCE = {InvoiceStatus.ISSUED, InvoiceStatus.ADJUSTED, ReceiptStatus.ISSUED}
+IN_FORCE = frozenset({InvoiceStatus.ISSUED.value, InvoiceStatus.ADJUSTED.value})
 
 
 @dataclass(frozen=True)
@@ -241,8 +239,8 @@ def verify_document(session: Session, *, keyring: Keyring, data: bytes) -> Verif
             ]
         report.add(
             "status",
-            CheckResult.PASSED if stored.status in _IN_FORCE else CheckResult.FAILED,
-            STATUS_DETAIL[stored.status],
+            CheckResult.PASSED if stored.status.value in IN_FORCE else CheckResult.FAILED,
+            STATUS_DETAIL[stored.status.value],
         )
     return VerificationReport(valid=report.valid, checks=report.checks, document=document)
 
